@@ -1,0 +1,121 @@
+/**
+ * IANA time zones through Intl: offsets and the mapping between instants and wall-clock
+ * ("civil") times, including the two DST cases — a civil time in a spring-forward gap has no
+ * instant, one in a fall-back fold has two.
+ */
+
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    })
+    formatters.set(zone, f)
+  }
+  return f
+}
+
+/** The canonical name of an IANA zone, or undefined when Intl does not know it. */
+export function canonicalZone(zone: string): string | undefined {
+  if (zone.trim() === '') return undefined
+  try {
+    return new Intl.DateTimeFormat('en-US', {timeZone: zone}).resolvedOptions().timeZone
+  } catch {
+    return undefined
+  }
+}
+
+export function hostZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'
+}
+
+function wallClock(instant: number, zone: string): number {
+  const ms = ((instant % 1000) + 1000) % 1000
+  const p = formatter(zone).formatToParts(new Date(instant - ms))
+  let y = 0
+  let mo = 0
+  let d = 0
+  let h = 0
+  let mi = 0
+  let s = 0
+  for (const part of p) {
+    switch (part.type) {
+      case 'year':
+        y = Number(part.value)
+        break
+      case 'month':
+        mo = Number(part.value)
+        break
+      case 'day':
+        d = Number(part.value)
+        break
+      case 'hour':
+        h = Number(part.value)
+        break
+      case 'minute':
+        mi = Number(part.value)
+        break
+      case 'second':
+        s = Number(part.value)
+        break
+    }
+  }
+  return Date.UTC(y, mo - 1, d, h, mi, s) + ms
+}
+
+/**
+ * Offsets change only at transitions, which tzdata places on whole quarter hours, so one
+ * Intl lookup per zone and quarter hour serves every instant inside it.
+ */
+const QUARTER_HOUR_MS = 900_000
+const offsetCache = new Map<string, Map<number, number>>()
+
+export function offsetMs(instant: number, zone: string): number {
+  if (zone === 'UTC') return 0
+  let byBucket = offsetCache.get(zone)
+  if (!byBucket) offsetCache.set(zone, (byBucket = new Map()))
+  const bucket = Math.floor(instant / QUARTER_HOUR_MS)
+  let offset = byBucket.get(bucket)
+  if (offset === undefined) {
+    const start = bucket * QUARTER_HOUR_MS
+    offset = wallClock(start, zone) - start
+    if (byBucket.size > 10_000) byBucket.clear()
+    byBucket.set(bucket, offset)
+  }
+  return offset
+}
+
+/** The wall-clock reading of `instant` in `zone`, as civil milliseconds. */
+export function toCivil(instant: number, zone: string): number {
+  return instant + offsetMs(instant, zone)
+}
+
+export type CivilMapping =
+  | {readonly type: 'unique'; readonly instant: number}
+  | {readonly type: 'fold'; readonly first: number; readonly second: number}
+  | {readonly type: 'gap'; readonly shifted: number; readonly gapMs: number}
+
+const PROBE_MS = 86_400_000
+
+export function civilToInstant(civil: number, zone: string): CivilMapping {
+  if (zone === 'UTC') return {type: 'unique', instant: civil}
+  const before = offsetMs(civil - PROBE_MS, zone)
+  const after = offsetMs(civil + PROBE_MS, zone)
+  const candidates = [...new Set([civil - before, civil - after])]
+    .filter((instant) => toCivil(instant, zone) === civil)
+    .sort((a, b) => a - b)
+  if (candidates.length === 2) return {type: 'fold', first: candidates[0], second: candidates[1]}
+  if (candidates.length === 1) return {type: 'unique', instant: candidates[0]}
+  // In a gap the clock jumps forward: read the wall time with the offset in force before it,
+  // which lands the same distance past the jump (02:30 in a 02:00→03:00 gap becomes 03:30).
+  return {type: 'gap', shifted: civil - before, gapMs: after - before}
+}
