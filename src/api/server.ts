@@ -1,0 +1,82 @@
+import {timingSafeEqual} from 'node:crypto'
+import {type IncomingMessage, type Server, type ServerResponse, createServer} from 'node:http'
+import type {Logger} from '../core/logger.js'
+import {HttpProblem, sendProblem} from './problem.js'
+import {type ApiRequest, type Route, Router} from './router.js'
+
+export const MAX_BODY_BYTES = 1024 * 1024
+
+export interface ApiServerOptions {
+  readonly routes: readonly Route[]
+  readonly token: string
+  readonly logger: Logger
+}
+
+/** The node:http server: routing, bearer auth, body limits, and problem+json for every error. */
+export function createApiServer(options: ApiServerOptions): Server {
+  const router = new Router(options.routes)
+  const expected = Buffer.from(options.token)
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (error instanceof HttpProblem) {
+        sendProblem(res, error)
+        return
+      }
+      options.logger.error('api.error', {method: req.method, url: req.url, error: error instanceof Error ? error.message : String(error)})
+      sendProblem(res, new HttpProblem(500, 'internal error; the daemon log has the details'))
+    })
+  })
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const found = router.find(req.method ?? 'GET', url.pathname)
+    if (found.type === 'none') throw new HttpProblem(404, `no route ${url.pathname}`)
+    if (found.type === 'method') {
+      throw new HttpProblem(405, `${req.method} is not allowed on ${url.pathname}`, undefined, {allow: found.allow.join(', ')})
+    }
+    const {route, params} = found.match
+    if (route.auth && !authorized(req.headers.authorization, expected)) {
+      throw new HttpProblem(401, 'missing or wrong bearer token', undefined, {'www-authenticate': 'Bearer'})
+    }
+    let body: Promise<unknown> | undefined
+    const request: ApiRequest = {raw: req, params, query: url.searchParams, body: () => (body ??= readJsonBody(req))}
+    await route.handler(request, res)
+  }
+
+  return server
+}
+
+function authorized(header: string | undefined, expected: Buffer): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')
+  if (!m) return false
+  const given = Buffer.from(m[1])
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > MAX_BODY_BYTES) throw new HttpProblem(413, `request body over ${MAX_BODY_BYTES} bytes`)
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY_BYTES) throw new HttpProblem(413, `request body over ${MAX_BODY_BYTES} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  if (size === 0) return undefined
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch (error) {
+    throw new HttpProblem(400, 'request body is not valid JSON', [{location: 'body', message: (error as Error).message}])
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  sendJsonText(res, status, JSON.stringify(body))
+}
+
+/** For bodies serialised ahead of time (the task list is built from cached fragments). */
+export function sendJsonText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(text)})
+  res.end(text)
+}

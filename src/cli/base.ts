@@ -1,0 +1,81 @@
+import {Command, Errors, Flags} from '@oclif/core'
+import type {ChalkInstance} from 'chalk'
+import {type Config, type ConfigIssue, loadConfigFile} from '../config/load.js'
+import {locateConfig} from '../config/locate.js'
+import {ExitCode, SchedError} from '../core/errors.js'
+import {StateLayout} from '../state/layout.js'
+import {resolveStateDir} from '../state/location.js'
+import {colourFor} from './colour.js'
+import {formatIssue} from './issues.js'
+
+/** A config that failed to load; the base command prints every issue before exiting 1. */
+export class ConfigInvalidError extends SchedError {
+  constructor(
+    readonly path: string,
+    readonly issues: readonly ConfigIssue[],
+  ) {
+    super(`${path} has ${issues.length} error${issues.length === 1 ? '' : 's'}`, {hint: `run: sched validate -c ${path}`})
+  }
+}
+
+/**
+ * Global flags, config and state-directory resolution, colour policy, and the mapping of
+ * SchedError to exit codes. Commands stay thin: parse, call, return data.
+ */
+export abstract class SchedCommand extends Command {
+  static baseFlags = {
+    config: Flags.string({
+      char: 'c',
+      summary: 'Config file.',
+      description: 'Default: $SCHED_CONFIG, ./sched.toml, $XDG_CONFIG_HOME/sched/sched.toml, /etc/sched/sched.toml (root).',
+      helpGroup: 'GLOBAL',
+    }),
+    'state-dir': Flags.string({
+      summary: 'State directory.',
+      description: 'Default: $SCHED_STATE_DIR, [daemon] state_dir, $XDG_STATE_HOME/sched, /var/lib/sched (root).',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  protected locateConfig(flag: string | undefined): string {
+    return locateConfig({flag})
+  }
+
+  protected loadConfig(flag: string | undefined): Config {
+    const path = this.locateConfig(flag)
+    const result = loadConfigFile(path)
+    if (!result.ok) throw new ConfigInvalidError(result.path, result.errors)
+    for (const w of result.warnings) this.logToStderr(`warning: ${formatIssue(path, w)}`)
+    return result.config
+  }
+
+  protected layout(flag: string | undefined, config?: Config): StateLayout {
+    return new StateLayout(resolveStateDir({flag, configured: config?.daemon.state_dir}))
+  }
+
+  /** oclif colourises JSON token by token, which costs more than building it; print it plainly. */
+  logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
+  protected out(json = false): ChalkInstance {
+    return colourFor(process.stdout, json)
+  }
+
+  protected err(): ChalkInstance {
+    return colourFor(process.stderr)
+  }
+
+  protected async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+    if (error instanceof ConfigInvalidError) {
+      const c = this.err()
+      for (const issue of error.issues) this.logToStderr(formatIssue(error.path, issue, c))
+    }
+    if (error instanceof SchedError) {
+      return super.catch(new Errors.CLIError(error.message, {exit: error.exit, suggestions: error.hint ? [error.hint] : undefined}))
+    }
+    return super.catch(error)
+  }
+}
+
+export {ExitCode}

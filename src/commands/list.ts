@@ -1,0 +1,42 @@
+import {SchedCommand} from '../cli/base.js'
+import {renderTable} from '../cli/table.js'
+import {formatRelative, formatTime} from '../cli/time.js'
+import {taskObject, type TaskObject} from '../config/task-json.js'
+import {NextRuns} from '../engine/next-runs.js'
+import {liveDaemon} from '../state/claim.js'
+
+export default class List extends SchedCommand {
+  static summary = 'List every task and service with its schedule and next run.'
+  static description =
+    'Reads the config (and the state directory, if any); needs no daemon. With --json, prints exactly the array GET /api/tasks returns: every field of every unit at its effective value.'
+  static examples = [
+    {command: '<%= config.bin %> list', description: 'A table for people.'},
+    {command: "<%= config.bin %> list --json | jq '.[] | select(.kind == \"task\") | {name, cron, next_run_at}'", description: 'Data for scripts.'},
+  ]
+
+  static enableJsonFlag = true
+
+  async run(): Promise<TaskObject[]> {
+    const {flags} = await this.parse(List)
+    const config = this.loadConfig(flags.config)
+    const layout = this.layout(flags['state-dir'], config)
+    const daemon = liveDaemon(layout)
+    // @every ticks count from the daemon's start: with no daemon running there is no next run.
+    const anchor = daemon?.mode === 'serve' ? Date.parse(daemon.started_at) : undefined
+    const nextRuns = new NextRuns(config.units, config.schedules, anchor)
+    const now = Date.now()
+    const tasks = config.units.map((u) => taskObject(u, nextRuns.nextRunAt(u.name, now)))
+    if (!this.jsonEnabled()) {
+      const c = this.out()
+      const rows = config.units.map((u) => {
+        const next = nextRuns.nextRunAt(u.name, now)
+        const schedule = u.kind === 'service' ? `${u.instances} instance${u.instances === 1 ? '' : 's'}` : !u.cron ? c.dim('manual') : config.schedules.get(u.name)?.type === 'every' ? u.cron : `${u.cron} (${u.timezone})`
+        const nextText = next === undefined ? c.dim('—') : `${formatTime(next, u.timezone)} (${formatRelative(next, now)})`
+        return [u.name, u.kind, schedule, nextText, u.group || '']
+      })
+      if (rows.length === 0) this.log(c.dim(`no units in ${config.path}`))
+      else this.log(renderTable(['NAME', 'KIND', 'SCHEDULE', 'NEXT RUN', 'GROUP'], rows))
+    }
+    return tasks
+  }
+}

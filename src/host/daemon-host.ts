@@ -1,0 +1,99 @@
+import type {Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {apiRoutes} from '../api/routes.js'
+import {createApiServer} from '../api/server.js'
+import type {Config} from '../config/load.js'
+import {systemClock} from '../core/clock.js'
+import {ExitCode, SchedError, errorMessage} from '../core/errors.js'
+import type {Logger} from '../core/logger.js'
+import {VERSION} from '../core/version.js'
+import {Daemon} from '../engine/daemon.js'
+import {type StateClaim, claimStateDir} from '../state/claim.js'
+import type {StateLayout} from '../state/layout.js'
+import {ensureStateDir} from '../state/location.js'
+import {ensureToken} from '../state/token.js'
+
+export interface HostOptions {
+  readonly config: Config
+  readonly layout: StateLayout
+  readonly logger: Logger
+  /** Where to listen; undefined = no API (`--no-api`). */
+  readonly listen?: {readonly host: string; readonly port: number}
+}
+
+export interface HostInfo {
+  readonly url?: string
+  readonly stateDir: string
+  readonly configPath: string
+  readonly tokenSource?: string
+}
+
+/**
+ * `sched serve` as a process: claims the state directory, boots the engine, then opens the
+ * API — and undoes it in reverse. The engine knows nothing of HTTP or of the claim.
+ */
+export class DaemonHost {
+  private server?: Server
+
+  private constructor(
+    private readonly options: HostOptions,
+    private readonly claim: StateClaim,
+    readonly daemon: Daemon,
+  ) {}
+
+  static async start(options: HostOptions): Promise<{host: DaemonHost; info: HostInfo}> {
+    const {config, layout, logger} = options
+    ensureStateDir(layout.root)
+    const claim = await claimStateDir(layout, {
+      mode: 'serve',
+      version: VERSION,
+      config_path: config.path,
+      state_dir: layout.root,
+    })
+    const daemon = new Daemon({config, layout, clock: systemClock, logger, startedAt: Date.parse(claim.info.started_at)})
+    const host = new DaemonHost(options, claim, daemon)
+    try {
+      await daemon.start()
+      let url: string | undefined
+      let tokenSource: string | undefined
+      if (options.listen) {
+        const {token, source} = ensureToken(layout)
+        tokenSource = source
+        url = await host.listen(options.listen.host, options.listen.port, token)
+        claim.update({url})
+      }
+      return {host, info: {url, stateDir: layout.root, configPath: config.path, tokenSource}}
+    } catch (error) {
+      await host.stop()
+      throw error
+    }
+  }
+
+  private listen(host: string, port: number, token: string): Promise<string> {
+    const server = createApiServer({routes: apiRoutes(this.daemon), token, logger: this.options.logger})
+    this.server = server
+    return new Promise((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        const hint = error.code === 'EADDRINUSE' ? 'another process listens there; pass --port (0 picks a free one) or set [daemon] port' : undefined
+        reject(new SchedError(`cannot listen on ${host}:${port}: ${errorMessage(error)}`, {exit: ExitCode.failure, hint}))
+      })
+      server.listen(port, host, () => {
+        const address = server.address() as AddressInfo
+        const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address
+        resolve(`http://${shown}:${address.port}`)
+      })
+    })
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server
+    if (server?.listening) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+    }
+    await this.daemon.stop()
+    this.claim.release()
+  }
+}

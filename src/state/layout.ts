@@ -1,0 +1,58 @@
+import {join} from 'node:path'
+
+/**
+ * Where each piece of state lives inside the state directory. One small JSON file per run next
+ * to its log, so that no write is O(history) and "latest run" is a directory listing (ULIDs sort
+ * by time).
+ */
+export class StateLayout {
+  constructor(readonly root: string) {}
+
+  get daemonFile(): string {
+    return join(this.root, 'daemon.json')
+  }
+
+  get claimLock(): string {
+    return join(this.root, 'claim.lock')
+  }
+
+  get tokenFile(): string {
+    return join(this.root, 'api-token')
+  }
+
+  get runsRoot(): string {
+    return join(this.root, 'runs')
+  }
+
+  runsDir(unit: string): string {
+    return join(this.root, 'runs', unit)
+  }
+
+  runFile(unit: string, id: string): string {
+    return join(this.root, 'runs', unit, `${id}.json`)
+  }
+
+  logsDir(unit: string): string {
+    return join(this.root, 'logs', unit)
+  }
+
+  logFile(unit: string, id: string): string {
+    return join(this.root, 'logs', unit, `${id}.log`)
+  }
+
+  get unitsDir(): string {
+    return join(this.root, 'units')
+  }
+
+  unitFile(unit: string): string {
+    return join(this.root, 'units', `${unit}.json`)
+  }
+
+  get requestsDir(): string {
+    return join(this.root, 'requests')
+  }
+
+  get corruptDir(): string {
+    return join(this.root, 'corrupt')
+  }
+}
