@@ -21,7 +21,7 @@ export interface CronSpec {
   /** POSIX/Vixie: when both day fields are restricted, a day matches if either does. */
   readonly domRestricted: boolean
   readonly dowRestricted: boolean
-  /** Hour field is `*`: such schedules run on real time through a DST fall-back (see ticks.ts). */
+  /** Hour field is `*`: such schedules run on real time through a DST fall-back (see schedule.ts). */
   readonly hourWildcard: boolean
 }
 

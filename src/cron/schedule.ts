@@ -1,6 +1,6 @@
 import {nextCivil} from './match.js'
 import {type CronSpec, type ScheduleSpec} from './expression.js'
-import {civilToInstant, offsetMs, toCivil} from './zone.js'
+import {civilToInstant, toCivil, transitionBetween} from './zone.js'
 
 /**
  * A tick of a schedule. `dst_skipped` is the repeated wall-clock time on a fall-back day:
@@ -32,22 +32,30 @@ export class CronSchedule implements Schedule {
   ) {}
 
   nextTick(after: number): Tick | undefined {
-    const civilAfter = toCivil(after, this.zone)
-    // Near a transition an earlier wall time can still have an occurrence after `after`
-    // (its second pass through a fold), so start the wall-clock search a little back.
-    const nearTransition = offsetMs(after - MAX_SHIFT_MS, this.zone) !== offsetMs(after + MAX_SHIFT_MS, this.zone)
-    let wall: number | undefined = nearTransition ? civilAfter - MAX_SHIFT_MS : civilAfter
     let best: Tick | undefined
-    let bestCivil = Infinity
-    while ((wall = nextCivil(this.spec, wall)) !== undefined) {
-      if (wall >= bestCivil + MAX_SHIFT_MS) break
-      for (const tick of this.ticksAt(wall)) {
-        if (tick.at > after && (!best || tick.at < best.at)) {
-          best = tick
-          bestCivil = toCivil(tick.at, this.zone)
-        }
-      }
-      if (!nearTransition && best) break
+    const consider = (wall: number | undefined) => {
+      if (wall === undefined) return
+      for (const tick of this.ticksAt(wall)) if (tick.at > after && (!best || tick.at < best.at)) best = tick
+    }
+    // The first wall time after the clock's reading covers every case but two, each settled
+    // by one more wall-clock search instead of a scan through hours of matches.
+    const first = nextCivil(this.spec, toCivil(after, this.zone))
+    consider(first)
+    // 1. A transition just behind or ahead: a wall time not after the reading can still occur
+    //    after `after` — its second pass through a fold, or its shifted time out of a gap. The
+    //    earliest such is the first match from where the repeated or skipped wall times begin.
+    //    Both read such a wall time W with the smaller offset, so W occurs after `after`
+    //    exactly when W > after + that offset.
+    const near = transitionBetween(after - MAX_SHIFT_MS, after + MAX_SHIFT_MS, this.zone)
+    if (near) {
+      const offset = Math.min(near.before, near.after)
+      consider(nextCivil(this.spec, Math.max(near.at + offset - 1000, after + offset)))
+    }
+    // 2. A match inside a gap fires shifted forward, possibly after the first match past the
+    //    gap, which then comes first.
+    if (best?.shiftedMs !== undefined) {
+      const gap = transitionBetween(best.at - MAX_SHIFT_MS, best.at, this.zone)
+      if (gap) consider(nextCivil(this.spec, gap.at + gap.after - 1000))
     }
     return best
   }

@@ -99,6 +99,29 @@ export function toCivil(instant: number, zone: string): number {
   return instant + offsetMs(instant, zone)
 }
 
+export interface Transition {
+  /** The instant the new offset takes effect. */
+  readonly at: number
+  readonly before: number
+  readonly after: number
+}
+
+/** The offset change between two instants, if any (the first, should there be several). */
+export function transitionBetween(from: number, to: number, zone: string): Transition | undefined {
+  const before = offsetMs(from, zone)
+  if (before === offsetMs(to, zone)) return undefined
+  // Binary search over quarter-hour buckets, where transitions happen (see offsetMs).
+  let lo = Math.floor(from / QUARTER_HOUR_MS)
+  let hi = Math.floor(to / QUARTER_HOUR_MS)
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2)
+    if (offsetMs(mid * QUARTER_HOUR_MS, zone) === before) lo = mid
+    else hi = mid
+  }
+  const at = hi * QUARTER_HOUR_MS
+  return {at, before, after: offsetMs(at, zone)}
+}
+
 export type CivilMapping =
   | {readonly type: 'unique'; readonly instant: number}
   | {readonly type: 'fold'; readonly first: number; readonly second: number}
