@@ -246,6 +246,7 @@ class Loader {
         const path = ['services', name, 'depends_on', i]
         if (dep === undefined) return
         if (dep === name) this.error(path, `service "${name}" depends on itself`)
+        else if (declared.indexOf(dep) < i) this.error(path, `"${dep}" is listed twice`)
         else if (owner.get(dep) === 'task') this.error(path, `"${dep}" is a task; depends_on names services`, 'boot order applies to services only')
         else if (!owner.has(dep)) {
           const near = suggest(dep, [...owner].filter(([, k]) => k === 'service').map(([n]) => n))

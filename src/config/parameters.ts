@@ -98,7 +98,7 @@ function readParameter(entry: unknown, i: number, scheduled: boolean, report: Re
       else fail('default', `a flag's default must be true or false, got ${describe(raw)}`)
     } else if (typeof raw === 'string' || typeof raw === 'number') {
       dflt = String(raw)
-      if (type === 'number' && !isNumeric(dflt)) fail('default', `default ${describe(raw)} is not a number, but the parameter's type is number`)
+      if (type === 'number' && !isNumeric(dflt)) fail('default', `default ${JSON.stringify(dflt)} is not a number, but the parameter's type is number`)
       if (choices && !allowCustom && !choices.includes(dflt)) {
         fail('default', `default "${dflt}" is not one of the choices ${choices.map((c) => `"${c}"`).join(', ')}`, 'add it to choices or set allow_custom = true')
       }
@@ -132,7 +132,7 @@ function checkKey(key: string, kind: ParamKind, fail: (key: string, message: str
       break
     case 'option':
     case 'flag':
-      if (!TOKEN.test(key)) fail('key', `an ${kind} key is the token it renders, starting with "-", got "${key}"`, `e.g. "--${bareKey(key) || 'name'}"`)
+      if (!TOKEN.test(key)) fail('key', `${kind === 'option' ? 'an option' : 'a flag'} key is the token it renders, starting with "-", got "${key}"`, `e.g. "--${bareKey(key) || 'name'}"`)
       break
     case 'arg':
       if (!LABEL.test(key)) fail('key', `an arg key is a label of letters, digits, "_", "." or "-", not starting with "-", got "${key}"`)

@@ -127,7 +127,8 @@ export function buildUnit(
 
   const catchUp = get<string>('catch_up')
   const onOverlap = get<string>('on_overlap')
-  if (kind === 'task' && catchUp === 'all' && onOverlap !== 'queue') {
+  // Catch-up only concerns cron ticks: an inherited policy must not invalidate a manual task.
+  if (kind === 'task' && (hasCron || own.has('catch_up')) && catchUp === 'all' && onOverlap !== 'queue') {
     const where = own.has('catch_up') || !own.has('on_overlap') ? 'catch_up' : 'on_overlap'
     fail(at(where), `catch_up = "all" needs on_overlap = "queue" (it is "${onOverlap}")`, 'catch-up runs wait their turn in the queue')
   }

@@ -37,10 +37,11 @@ export function parseDuration(text: string): number | undefined {
 /** Human form, largest units first: 5400e9 → "1h30m", 1.5e6 → "1.5ms". */
 export function formatDuration(ns: number): string {
   if (ns === 0) return '0s'
+  // Pick the unit from the rounded value so 999.9999ms reads "1s", not "1000ms".
   if (ns < NS.us) return `${ns}ns`
-  if (ns < NS.ms) return `${trim(ns / NS.us)}µs`
-  if (ns < NS.s) return `${trim(ns / NS.ms)}ms`
-  if (ns < NS.m) return `${trim(ns / NS.s)}s`
+  if (Math.round(ns / NS.us) < 1000) return `${trim(ns / NS.us)}µs`
+  if (Math.round(ns / NS.ms) < 1000) return `${trim(ns / NS.ms)}ms`
+  if (Math.round((ns / NS.s) * 1000) / 1000 < 60) return `${trim(ns / NS.s)}s`
   let rest = Math.round(ns / NS.s)
   let out = ''
   for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
