@@ -1,0 +1,47 @@
+import type {EndReason, Kind, RunStatus, TriggerSource} from '../core/types.js'
+
+/**
+ * One run: one process group, one log file, one record (SPEC §3). Stored as
+ * runs/<unit>/<id>.json once ended, runs/<unit>/<id>.active.json while pending or running.
+ */
+export interface RunRecord {
+  readonly v: number
+  readonly id: string
+  readonly task_name: string
+  readonly kind: Kind
+  readonly status: RunStatus
+  readonly end_reason: EndReason | null
+  readonly exit_code: number | null
+  readonly signal: string | null
+  readonly triggered_by: TriggerSource
+  readonly scheduled_at: string | null
+  readonly created_at: string
+  readonly started_at: string | null
+  readonly ended_at: string | null
+  readonly duration_ms: number | null
+  readonly retry_attempt: number
+  readonly retry_of_run_id: string | null
+  readonly instance_index: number | null
+  readonly params: Readonly<Record<string, string>>
+  readonly pid: number | null
+  readonly log_bytes: number
+  readonly message: string | null
+  /**
+   * Start time of `pid` (see process-identity.ts), so that crash recovery never signals a pid
+   * the kernel has given to another process. Kept in the state file only.
+   */
+  readonly process_start?: string | null
+}
+
+/** The record as the API and `--json` show it: the SPEC §3 fields, nothing internal. */
+export function publicRun(record: RunRecord): Omit<RunRecord, 'v' | 'process_start'> {
+  const {v: _v, process_start: _start, ...rest} = record
+  return rest
+}
+
+export function isFinished(record: Pick<RunRecord, 'status'>): boolean {
+  return record.status === 'ended'
+}
+
+/** End reasons that count as failures (SPEC §3). */
+export const FAILURE_REASONS: ReadonlySet<EndReason> = new Set(['failed', 'timeout', 'crashed', 'missed', 'log_overflow', 'start_failed'])

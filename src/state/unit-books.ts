@@ -1,0 +1,69 @@
+import {mkdirSync, readdirSync} from 'node:fs'
+import {mkdir} from 'node:fs/promises'
+import {writeFileAtomic} from './atomic.js'
+import {STATE_FORMAT, readStateFile} from './json-file.js'
+import type {StateLayout} from './layout.js'
+
+/**
+ * Per-unit bookkeeping the daemon keeps across restarts (SPEC §6): when the unit was first seen,
+ * the last cron tick it handled (the catch-up anchor), and whether an operator stopped a service.
+ */
+export interface UnitBook {
+  readonly v: number
+  readonly first_seen: string
+  readonly last_tick: string | null
+  readonly stopped?: boolean
+}
+
+export class UnitBooks {
+  private readonly books = new Map<string, UnitBook>()
+  private writing = new Map<string, Promise<void>>()
+
+  constructor(private readonly layout: StateLayout) {}
+
+  /** Reads every book; a corrupt one is reported and set aside by the reader. */
+  load(onCorrupt?: (path: string, problem: string) => void): void {
+    mkdirSync(this.layout.unitsDir, {recursive: true, mode: 0o700})
+    for (const file of readdirSync(this.layout.unitsDir)) {
+      if (!file.endsWith('.json')) continue
+      const name = file.slice(0, -'.json'.length)
+      const book = readStateFile<UnitBook>(this.layout.unitFile(name), {corruptDir: this.layout.corruptDir, onCorrupt})
+      if (book) this.books.set(name, book)
+    }
+  }
+
+  get(name: string): UnitBook | undefined {
+    return this.books.get(name)
+  }
+
+  /** The book for a unit, created (first seen now) if the unit is new. */
+  ensure(name: string, now: number): UnitBook {
+    const existing = this.books.get(name)
+    if (existing) return existing
+    return this.set(name, {v: STATE_FORMAT, first_seen: new Date(now).toISOString(), last_tick: null})
+  }
+
+  update(name: string, now: number, patch: Partial<Omit<UnitBook, 'v'>>): UnitBook {
+    return this.set(name, {...this.ensure(name, now), ...patch})
+  }
+
+  /** Resolves when every write so far is on disk. */
+  async flush(): Promise<void> {
+    await Promise.all(this.writing.values())
+  }
+
+  private set(name: string, book: UnitBook): UnitBook {
+    this.books.set(name, book)
+    // Writes of one book are chained so an older state never lands after a newer one.
+    const previous = this.writing.get(name) ?? Promise.resolve()
+    const write = previous
+      .then(() => mkdir(this.layout.unitsDir, {recursive: true, mode: 0o700}))
+      .then(() => writeFileAtomic(this.layout.unitFile(name), JSON.stringify(this.books.get(name))))
+      .catch(() => {})
+    this.writing.set(name, write)
+    void write.then(() => {
+      if (this.writing.get(name) === write) this.writing.delete(name)
+    })
+    return book
+  }
+}
