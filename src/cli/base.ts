@@ -49,6 +49,19 @@ export abstract class SchedCommand extends Command {
     return result.config
   }
 
+  /**
+   * For commands that read state but not units (runs, logs, status): the config only says where
+   * the state directory is, so a missing or broken config must not stop them.
+   */
+  protected tryLoadConfig(flag: string | undefined): Config | undefined {
+    try {
+      const result = loadConfigFile(this.locateConfig(flag))
+      return result.ok ? result.config : undefined
+    } catch {
+      return undefined
+    }
+  }
+
   protected layout(flag: string | undefined, config?: Config): StateLayout {
     return new StateLayout(resolveStateDir({flag, configured: config?.daemon.state_dir}))
   }

@@ -1,10 +1,23 @@
 import type {Config} from '../config/load.js'
+import type {SuppliedParams} from '../config/parameters.js'
 import {TaskJsonTemplate} from '../config/task-json.js'
-import type {Clock} from '../core/clock.js'
+import {scheduleFor} from '../cron/schedule.js'
+import type {Clock, TimerHandle} from '../core/clock.js'
+import {NS} from '../core/duration.js'
 import type {Logger} from '../core/logger.js'
-import type {Unit} from '../core/types.js'
+import type {TriggerSource, Unit} from '../core/types.js'
 import type {StateLayout} from '../state/layout.js'
+import {RunStore} from '../state/runs.js'
+import {UnitBooks} from '../state/unit-books.js'
+import {missedMessage, planCatchUp} from './catch-up.js'
+import {Executor, type TriggerResult, iso} from './executor.js'
+import {JitterGate} from './jitter-gate.js'
 import {NextRuns} from './next-runs.js'
+import {recoverRuns} from './recovery.js'
+import {applyRetention, planRetention, runSizes} from './retention.js'
+import {type DueTick, Scheduler, type ScheduledUnit} from './scheduler.js'
+
+const RETENTION_EVERY_MS = 3_600_000
 
 export interface DaemonOptions {
   readonly config: Config
@@ -13,6 +26,7 @@ export interface DaemonOptions {
   readonly logger: Logger
   /** When the daemon started (the claim's time): `@every` schedules count from it. */
   readonly startedAt: number
+  readonly env?: NodeJS.ProcessEnv
 }
 
 /** What GET /api/tasks/{name} adds to the task object. */
@@ -24,28 +38,50 @@ export interface UnitState {
 }
 
 /**
- * The engine, composed in one place: the units of the loaded config and everything that acts
- * on them. The HTTP API and the CLI request watcher call its methods; it never exits the process.
+ * The engine, composed in one place: the units of the loaded config, the scheduler, the
+ * jitter gate, the executor and the bookkeeping. The HTTP API and the CLI request watcher call
+ * its methods; it never exits the process.
  */
 export class Daemon {
   readonly startedAt: number
+  readonly store: RunStore
+  readonly executor: Executor
+  private readonly books: UnitBooks
+  private readonly scheduler: Scheduler
+  private readonly gate: JitterGate
   private config: Config
   private units = new Map<string, Unit>()
   private templates = new Map<string, TaskJsonTemplate>()
-  private nextRuns: NextRuns
+  private nextRuns!: NextRuns
+  private retentionTimer?: TimerHandle
+  private sweeping?: Promise<void>
 
   constructor(private readonly options: DaemonOptions) {
+    const {clock, logger, layout} = options
     this.startedAt = options.startedAt
     this.config = options.config
-    this.nextRuns = this.adopt(options.config)
+    this.store = new RunStore(layout, (path, problem, movedTo) => logger.error('state.corrupt', {path, problem, moved_to: movedTo}))
+    this.books = new UnitBooks(layout)
+    this.gate = new JitterGate(clock)
+    this.executor = new Executor({
+      clock,
+      logger,
+      store: this.store,
+      layout,
+      daemonEnv: options.env ?? process.env,
+      unit: (name) => this.units.get(name),
+      secrets: (name) => this.config.secrets.get(name) ?? {},
+      shutdownTimeout: () => this.config.daemon.shutdown_timeout,
+    })
+    this.scheduler = new Scheduler(clock, (due) => this.onTick(due))
+    this.adopt(options.config)
   }
 
-  private adopt(config: Config): NextRuns {
+  private adopt(config: Config): void {
     this.config = config
     this.units = new Map(config.units.map((u) => [u.name, u]))
     this.templates = new Map(config.units.map((u) => [u.name, new TaskJsonTemplate(u)]))
     this.nextRuns = new NextRuns(config.units, config.schedules, this.startedAt)
-    return this.nextRuns
   }
 
   get currentConfig(): Config {
@@ -56,11 +92,56 @@ export class Daemon {
     return this.units.get(name)
   }
 
+  /** Boot (SPEC §7): crashed runs, retention, catch-up, run_on_start, the queue, the schedule. */
+  async start(): Promise<void> {
+    const {clock, logger} = this.options
+    const now = clock.now()
+    this.books.load((path, problem) => logger.error('state.corrupt', {path, problem}))
+    const entries = this.store.listAll()
+    const recovered = await recoverRuns(this.store, entries.filter((e) => e.state === 'active'), now, logger)
+    await this.sweep()
+
+    // Anchors are read before any boot-time run exists, so a run_on_start run cannot hide a gap.
+    const anchors = new Map<string, number | undefined>()
+    for (const unit of this.cronTasks()) {
+      const book = this.books.get(unit.name)
+      anchors.set(unit.name, book ? Date.parse(book.last_tick ?? book.first_seen) : undefined)
+      this.books.ensure(unit.name, now)
+    }
+    // Runs that waited in a queue are older than anything created now: they go first.
+    for (const {record, entry} of recovered.pending) this.executor.resume(record, entry)
+    for (const unit of this.cronTasks()) {
+      const anchor = anchors.get(unit.name)
+      if (anchor !== undefined) await this.catchUp(unit, anchor, now)
+    }
+    for (const unit of this.config.units) {
+      if (unit.kind === 'task' && unit.run_on_start) void this.executor.trigger({unit: unit.name, source: 'startup'})
+    }
+    // Catch-up took the ticks before now; a tick at exactly now is the scheduler's.
+    this.scheduler.start(this.scheduledUnits(now - 1))
+    this.retentionTimer = this.everyHour()
+    logger.info('daemon.start', {units: this.config.units.length, crashed_runs: recovered.crashed, resumed_runs: recovered.pending.length})
+  }
+
+  /** Shutdown (SPEC §7): no new ticks; runs stopped with their ladders within shutdown_timeout. */
+  async stop(): Promise<void> {
+    this.scheduler.stop()
+    this.gate.clear()
+    this.retentionTimer?.cancel()
+    await this.executor.shutdown(this.config.daemon.shutdown_timeout / NS.ms)
+    await this.sweeping
+    await this.books.flush()
+    this.options.logger.info('daemon.stop')
+  }
+
+  trigger(name: string, source: TriggerSource, params?: SuppliedParams): Promise<TriggerResult> {
+    return this.executor.trigger({unit: name, source, params})
+  }
+
   /** The body of GET /api/tasks: every unit, sorted by name, serialised from cached fragments. */
   tasksJson(): string {
-    const now = this.options.clock.now()
     const parts: string[] = []
-    for (const unit of this.config.units) parts.push(this.templates.get(unit.name)!.render(this.nextRuns.nextRunAt(unit.name, now)))
+    for (const unit of this.config.units) parts.push(this.templates.get(unit.name)!.render(this.nextRunAt(unit)))
     return `[${parts.join(',')}]`
   }
 
@@ -68,19 +149,89 @@ export class Daemon {
   taskJson(name: string): string | undefined {
     const unit = this.units.get(name)
     if (!unit) return undefined
-    const task = this.templates.get(name)!.render(this.nextRuns.nextRunAt(name, this.options.clock.now()))
+    const task = this.templates.get(name)!.render(this.nextRunAt(unit))
     return `${task.slice(0, -1)},"state":${JSON.stringify(this.unitState(unit))}}`
   }
 
   unitState(unit: Unit): UnitState {
-    return {status: unit.kind === 'task' ? 'idle' : 'stopped', active_runs: 0, queued: 0, instances: []}
+    const {active, queued} = this.executor.occupancy(unit.name)
+    return {status: active > 0 ? 'running' : queued > 0 ? 'queued' : 'idle', active_runs: active, queued, instances: []}
   }
 
-  async start(): Promise<void> {
-    this.options.logger.info('daemon.start', {units: this.config.units.length})
+  private nextRunAt(unit: Unit): number | undefined {
+    return this.nextRuns.nextRunAt(unit.name, this.options.clock.now())
   }
 
-  async stop(): Promise<void> {
-    this.options.logger.info('daemon.stop')
+  private cronTasks(): Unit[] {
+    return this.config.units.filter((u) => u.kind === 'task' && this.config.schedules.has(u.name))
+  }
+
+  private scheduledUnits(after: number): ScheduledUnit[] {
+    return this.cronTasks().map((unit) => ({unit, schedule: scheduleFor(this.config.schedules.get(unit.name)!, unit.timezone, this.startedAt), after}))
+  }
+
+  /** Missed ticks (SPEC §4.3): one `missed` record, then the catch-up runs the policy asks for. */
+  private async catchUp(unit: Unit, anchor: number, now: number): Promise<void> {
+    const spec = this.config.schedules.get(unit.name)!
+    // @every counted from the previous daemon's start; its last tick carries that rhythm.
+    const schedule = scheduleFor(spec, unit.timezone, anchor)
+    const plan = planCatchUp(schedule, anchor, now, unit.catch_up, unit.max_catch_up_runs)
+    if (plan.missed === 0 || plan.latestMissed === undefined) return
+    this.books.update(unit.name, now, {last_tick: iso(plan.latestMissed)})
+    await this.executor.recordEnded(unit, 'cron', 'missed', {scheduledAt: plan.latestMissed, message: missedMessage(plan)})
+    this.options.logger.warn('task.missed', {task: unit.name, ticks: plan.missed, catch_up: unit.catch_up})
+    for (const at of plan.runs) void this.executor.trigger({unit: unit.name, source: 'catch_up', scheduledAt: at})
+  }
+
+  private onTick({unit, tick, coalesced}: DueTick): void {
+    const {clock} = this.options
+    this.books.update(unit.name, clock.now(), {last_tick: iso(tick.at)})
+    if (tick.kind === 'dst_skipped') {
+      void this.executor.recordEnded(unit, 'cron', 'dst_skipped', {scheduledAt: tick.at, message: 'repeated wall-clock time on a DST fall-back day; the first occurrence ran'})
+      return
+    }
+    const message = coalesced > 0 ? `${coalesced} earlier tick${coalesced === 1 ? '' : 's'} came due at the same time (suspend or clock jump) and ${coalesced === 1 ? 'was' : 'were'} folded into this run` : undefined
+    if (unit.jitter === 0) {
+      void this.executor.trigger({unit: unit.name, source: 'cron', scheduledAt: tick.at, message})
+      return
+    }
+    this.gate.enter(tick.at + unit.jitter / NS.ms, (pass) => {
+      let released = !pass.holds
+      const release = () => {
+        if (released) return
+        released = true
+        this.gate.release()
+      }
+      // The gate is held while the run executes; a run that did not start frees it at once.
+      void this.executor.trigger({unit: unit.name, source: 'cron', scheduledAt: tick.at, message, onSettled: release}).then((r) => {
+        if (!r.ok || r.outcome !== 'started') release()
+      })
+    })
+  }
+
+  private everyHour(): TimerHandle {
+    return this.options.clock.setTimer(RETENTION_EVERY_MS, () => {
+      void this.sweep().finally(() => {
+        this.retentionTimer = this.everyHour()
+      })
+    })
+  }
+
+  /** Retention (SPEC §7): at boot and hourly, oldest finished runs first. */
+  private sweep(): Promise<void> {
+    this.sweeping = (async () => {
+      const {logger, clock} = this.options
+      try {
+        const entries = this.store.listAll()
+        const sizes = this.config.daemon.max_storage > 0 ? await runSizes(this.store, entries) : undefined
+        const doomed = planRetention(entries, {units: this.units, maxStorage: this.config.daemon.max_storage}, clock.now(), sizes)
+        await applyRetention(this.store, doomed)
+        if (doomed.length) logger.info('retention.sweep', {deleted_runs: doomed.length})
+      } catch (error) {
+        logger.error('retention.failed', {error: (error as Error).message})
+      }
+    })()
+    return this.sweeping
   }
 }
+

@@ -11,7 +11,9 @@ import {Daemon} from '../engine/daemon.js'
 import {type StateClaim, claimStateDir} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
 import {ensureStateDir} from '../state/location.js'
+import {RequestWatcher} from '../state/requests.js'
 import {ensureToken} from '../state/token.js'
+import {handleRequest} from './request-handler.js'
 
 export interface HostOptions {
   readonly config: Config
@@ -34,6 +36,7 @@ export interface HostInfo {
  */
 export class DaemonHost {
   private server?: Server
+  private requests?: RequestWatcher
 
   private constructor(
     private readonly options: HostOptions,
@@ -54,6 +57,8 @@ export class DaemonHost {
     const host = new DaemonHost(options, claim, daemon)
     try {
       await daemon.start()
+      host.requests = new RequestWatcher(layout, (request) => handleRequest(daemon, request), (message) => logger.error('requests.error', {message}))
+      host.requests.start()
       let url: string | undefined
       let tokenSource: string | undefined
       if (options.listen) {
@@ -86,6 +91,7 @@ export class DaemonHost {
   }
 
   async stop(): Promise<void> {
+    this.requests?.stop()
     const server = this.server
     if (server?.listening) {
       await new Promise<void>((resolve) => {

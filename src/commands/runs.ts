@@ -1,0 +1,61 @@
+import {Args, Flags} from '@oclif/core'
+import {SchedCommand} from '../cli/base.js'
+import {renderTable} from '../cli/table.js'
+import {formatDuration, msToNs} from '../core/duration.js'
+import {publicRun} from '../state/run-record.js'
+import {queryRuns} from '../state/run-query.js'
+import {RunStore} from '../state/runs.js'
+
+export default class Runs extends SchedCommand {
+  static summary = 'Show run history, newest first.'
+  static description = 'Reads the state directory; needs no daemon. --status takes a phase (pending, running, ended) or an end reason (success, failed, timeout, …).'
+  static examples = [
+    {command: '<%= config.bin %> runs', description: 'The 20 newest runs of every unit.'},
+    {command: '<%= config.bin %> runs backup --status failed --limit 5', description: 'The last five failures of one task.'},
+    {command: "<%= config.bin %> runs --json | jq '.[0].id'", description: 'Data for scripts.'},
+  ]
+
+  static args = {
+    task: Args.string({required: false, description: 'Only runs of this task or service.'}),
+  }
+
+  static flags = {
+    status: Flags.string({char: 's', summary: 'Only runs in this phase or with this end reason.'}),
+    'triggered-by': Flags.string({summary: 'Only runs from this source (cron, catch_up, startup, api, cli, service).'}),
+    limit: Flags.integer({char: 'n', summary: 'How many runs to show.', default: 20, min: 1, max: 10_000}),
+    json: Flags.boolean({summary: 'Print the runs as a JSON array.'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Runs)
+    const layout = this.layout(flags['state-dir'], this.tryLoadConfig(flags.config))
+    const store = new RunStore(layout)
+    const entries = args.task ? store.list(args.task) : store.listAll()
+    const page = await queryRuns(store, entries, {task: args.task, status: flags.status, triggered_by: flags['triggered-by'], limit: flags.limit})
+    if (flags.json) {
+      this.log(JSON.stringify(page.runs.map(publicRun), null, 2))
+      return
+    }
+    if (page.runs.length === 0) {
+      this.logToStderr('no runs')
+      return
+    }
+    const c = this.out()
+    const rows = page.runs.map((r) => {
+      const state = r.status === 'ended' ? r.end_reason! : r.status
+      const colour = state === 'success' ? c.green : r.status !== 'ended' ? c.cyan : ['failed', 'timeout', 'crashed', 'missed', 'log_overflow', 'start_failed'].includes(state) ? c.red : c.yellow
+      return [
+        r.id,
+        r.task_name + (r.instance_index !== null ? `#${r.instance_index}` : ''),
+        colour(state),
+        r.triggered_by + (r.retry_attempt ? ` (retry ${r.retry_attempt})` : ''),
+        (r.started_at ?? r.created_at).replace('T', ' ').slice(0, 19),
+        r.duration_ms === null ? '' : formatDuration(msToNs(r.duration_ms)),
+        r.exit_code === null ? (r.signal ?? '') : String(r.exit_code),
+        r.message ?? '',
+      ]
+    })
+    this.log(renderTable(['ID', 'TASK', 'STATUS', 'TRIGGER', 'STARTED (UTC)', 'DURATION', 'EXIT', 'MESSAGE'], rows))
+    if (page.next) this.logToStderr(c.dim(`${page.total - page.runs.length} more; use --limit`))
+  }
+}

@@ -1,0 +1,136 @@
+import {Args, Flags} from '@oclif/core'
+import {ExitCode, SchedCommand} from '../cli/base.js'
+import {exitCodeOf} from '../cli/run-exit.js'
+import {waitForRunEnd} from '../cli/wait-run.js'
+import {type ParamProblem, parseParamFlags} from '../config/parameters.js'
+import {SchedError} from '../core/errors.js'
+import {createLogger} from '../core/logger.js'
+import type {TriggerResult} from '../engine/executor.js'
+import {runInForeground} from '../host/foreground.js'
+import {liveDaemon} from '../state/claim.js'
+import {followLog} from '../state/log-reader.js'
+import {type RunRecord, publicRun} from '../state/run-record.js'
+import {awaitResponse, writeRequest} from '../state/requests.js'
+import {RunStore} from '../state/runs.js'
+
+/** How long to wait for a running daemon to pick up a request before giving up. */
+const ANSWER_TIMEOUT_MS = 10_000
+
+type Answer = {ok: true; outcome: string; run: RunRecord} | {ok: false; refusal: string; message: string; problems: ParamProblem[]}
+
+export default class Trigger extends SchedCommand {
+  static summary = 'Start a run of a task now.'
+  static description = `With a daemon serving the state directory, the request goes through the state directory (no HTTP, no token) and the run id is printed once the daemon has accepted it. With no daemon, the run executes in this process, its output streamed, recorded in the same state — and the command exits with the run's exit code.
+
+Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "skip" at the limit, a full queue) exit non-zero with the reason.`
+  static examples = [
+    {command: '<%= config.bin %> trigger backup', description: 'Start a run.'},
+    {command: '<%= config.bin %> trigger backup --param env=prod --param dry-run', description: 'With parameters (a bare key sets a flag).'},
+    {command: '<%= config.bin %> trigger backup --wait', description: "Wait for the run and exit with its exit code."},
+    {command: '<%= config.bin %> trigger backup --follow', description: 'Stream its output while it runs.'},
+  ]
+
+  static args = {
+    task: Args.string({required: true, description: 'The task to run.'}),
+  }
+
+  static flags = {
+    param: Flags.string({
+      char: 'p',
+      summary: 'A parameter as KEY=VALUE, or KEY alone for a flag. Repeatable.',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    wait: Flags.boolean({summary: "Wait for the run to end and exit with its exit code (a signal: 128+n; no code: 1)."}),
+    follow: Flags.boolean({char: 'f', summary: "Stream the run's output until it ends."}),
+    json: Flags.boolean({summary: 'Print the run record as JSON.'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Trigger)
+    const params = parseParamFlags(flags.param ?? [])
+    const config = this.loadConfig(flags.config)
+    const layout = this.layout(flags['state-dir'], config)
+    const daemon = liveDaemon(layout)
+
+    if (daemon?.mode === 'serve') {
+      const id = writeRequest(layout, {type: 'trigger', unit: args.task, params})
+      const response = await awaitResponse(layout, id, ANSWER_TIMEOUT_MS)
+      if (!response) {
+        throw new SchedError(`the daemon (pid ${daemon.pid}) did not answer within ${ANSWER_TIMEOUT_MS / 1000}s`, {exit: ExitCode.noDaemon, hint: 'check that it is healthy: sched status'})
+      }
+      const answer = (response.ok ? {ok: true, ...(response.data as object)} : {ok: false, message: response.message, ...(response.data as object)}) as Answer
+      // With --wait or --follow, --json prints the final record only: stdout stays one document.
+      const waiting = flags.wait || flags.follow
+      const run = this.report(answer, {json: flags.json && !waiting, narrateToStderr: flags.json})
+      const store = new RunStore(layout)
+      if (flags.follow) await this.follow(layout.logFile(run.task_name, run.id))
+      if (waiting) {
+        const final = await waitForRunEnd(store, run.task_name, run.id)
+        if (flags.json) this.log(JSON.stringify(publicRun(final), null, 2))
+        else this.logToStderr(`run ${final.id} ended: ${final.end_reason}${final.message ? ` (${final.message})` : ''}`)
+        if (flags.wait) this.exit(exitCodeOf(final))
+      }
+      return
+    }
+    if (daemon) {
+      throw new SchedError(`state directory ${layout.root} is busy: ${daemon.command ?? 'another sched trigger'} (pid ${daemon.pid}) runs in the foreground`, {exit: ExitCode.busy, hint: 'wait for it to finish, or start the daemon: sched serve'})
+    }
+
+    let interrupt!: () => void
+    const interrupted = new Promise<void>((resolve) => (interrupt = resolve))
+    process.once('SIGINT', () => interrupt())
+    process.once('SIGTERM', () => interrupt())
+    const result = await runInForeground({
+      config,
+      layout,
+      logger: createLogger('text', () => {}),
+      unit: args.task,
+      params,
+      interrupted,
+      onOutput: (stream, payload) => (stream === 'stdout' ? process.stdout : process.stderr).write(payload),
+    })
+    const run = this.report(toAnswer(result.trigger), {json: flags.json, final: result.final})
+    this.exit(exitCodeOf(result.final ?? run))
+  }
+
+  /** Prints what happened to the request; throws with the right exit code when it was refused. */
+  private report(answer: Answer, options: {json: boolean; final?: RunRecord; narrateToStderr?: boolean}): RunRecord {
+    const {json, final} = options
+    if (!answer.ok) {
+      const exit = answer.refusal === 'unknown' ? ExitCode.notFound : answer.refusal === 'params' ? ExitCode.usage : ExitCode.failure
+      throw new SchedError(answer.message, {exit})
+    }
+    const run = final ?? answer.run
+    if (json) this.log(JSON.stringify(publicRun(run), null, 2))
+    if (answer.outcome === 'skipped' || answer.outcome === 'queue_full') {
+      throw new SchedError(`run ${answer.run.id} of ${answer.run.task_name} was not started: ${answer.run.message}`, {exit: ExitCode.failure})
+    }
+    if (!json) {
+      if (final) this.logToStderr(`run ${final.id} ended: ${final.end_reason}${final.message ? ` (${final.message})` : ''}`)
+      else if (options.narrateToStderr) this.logToStderr(`${answer.outcome} run ${run.id} of ${run.task_name}`)
+      else this.log(`${answer.outcome} run ${run.id} of ${run.task_name}`)
+    }
+    return run
+  }
+
+  private follow(logPath: string): Promise<void> {
+    return new Promise((resolve) => {
+      const handle = followLog(
+        logPath,
+        0,
+        (line) => (line.stream === 'stdout' ? process.stdout : process.stderr).write(`${line.text}\n`),
+        () => {
+          handle.close()
+          resolve()
+        },
+      )
+    })
+  }
+}
+
+function toAnswer(result: TriggerResult): Answer {
+  return result.ok
+    ? {ok: true, outcome: result.outcome, run: result.run}
+    : {ok: false, refusal: result.refusal, message: result.message, problems: [...(result.problems ?? [])]}
+}

@@ -1,0 +1,47 @@
+import type {Logger} from '../core/logger.js'
+import {isSameProcess} from '../state/process-identity.js'
+import type {RunRecord} from '../state/run-record.js'
+import type {RunEntry, RunStore} from '../state/runs.js'
+import {iso} from './executor.js'
+import {killRun} from './runner/process-group.js'
+
+export interface Recovered {
+  /** Runs that were waiting in a queue: to be resumed, oldest first. */
+  readonly pending: readonly {record: RunRecord; entry: RunEntry}[]
+  readonly crashed: number
+}
+
+/**
+ * Boot: a run still `running` on disk was cut short by a daemon that died. Its orphaned
+ * processes are killed — by process group only when the recorded pid still belongs to the same
+ * process (start time checked, so a recycled pid is never signalled), and by the run's
+ * SCHED_RUN_ID marker for any that left the group — and it ends `crashed`, never re-run.
+ */
+export async function recoverRuns(store: RunStore, active: readonly RunEntry[], now: number, logger: Logger): Promise<Recovered> {
+  const pending: {record: RunRecord; entry: RunEntry}[] = []
+  let crashed = 0
+  for (const entry of active) {
+    const record = await store.read(entry)
+    if (!record) continue
+    if (record.status === 'pending') {
+      pending.push({record, entry})
+      continue
+    }
+    const leaderAlive = record.pid !== null && record.process_start != null && isSameProcess({pid: record.pid, start: record.process_start})
+    // The count includes the leader: it carries the run id like every other process of the run.
+    const orphans = killRun(record.id, leaderAlive ? record.pid : null)
+    const ended: RunRecord = {
+      ...record,
+      status: 'ended',
+      end_reason: 'crashed',
+      ended_at: iso(now),
+      duration_ms: record.started_at ? Math.max(0, now - Date.parse(record.started_at)) : null,
+      message: `the daemon stopped unexpectedly while this run was running${orphans ? `; killed ${orphans === 1 ? 'its orphaned process group' : `${orphans} orphaned processes`}` : ''}`,
+    }
+    await store.save(ended, entry)
+    crashed++
+    logger.warn('run.crashed', {task: record.task_name, run: record.id, orphans_killed: orphans})
+  }
+  pending.sort((a, b) => (a.record.id < b.record.id ? -1 : 1))
+  return {pending, crashed}
+}

@@ -1,0 +1,76 @@
+import type {Config} from '../config/load.js'
+import type {SuppliedParams} from '../config/parameters.js'
+import {systemClock} from '../core/clock.js'
+import {NS} from '../core/duration.js'
+import type {Logger} from '../core/logger.js'
+import {VERSION} from '../core/version.js'
+import {Executor, type TriggerResult} from '../engine/executor.js'
+import {claimStateDir} from '../state/claim.js'
+import type {StateLayout} from '../state/layout.js'
+import {ensureStateDir} from '../state/location.js'
+import type {RunRecord} from '../state/run-record.js'
+import {RunStore} from '../state/runs.js'
+
+export interface ForegroundOptions {
+  readonly config: Config
+  readonly layout: StateLayout
+  readonly logger: Logger
+  readonly unit: string
+  readonly params: SuppliedParams
+  /** Receives the run's output as it is written (stdout, stderr, and sched's own lines). */
+  readonly onOutput: (stream: 'stdout' | 'stderr' | 'system', payload: Buffer) => void
+  /** Resolves when the caller wants the run stopped (Ctrl-C). */
+  readonly interrupted: Promise<void>
+}
+
+export interface ForegroundResult {
+  readonly trigger: TriggerResult
+  /** The last run of the chain (after retries), once it ended. */
+  readonly final?: RunRecord
+}
+
+/**
+ * `sched trigger` with no daemon: the run executes in this process, recorded in the same state
+ * directory, which is claimed for the duration so that no daemon starts beside it.
+ */
+export async function runInForeground(options: ForegroundOptions): Promise<ForegroundResult> {
+  const {config, layout, logger} = options
+  ensureStateDir(layout.root)
+  const claim = await claimStateDir(layout, {
+    mode: 'foreground',
+    version: VERSION,
+    config_path: config.path,
+    state_dir: layout.root,
+    command: `sched trigger ${options.unit}`,
+  })
+  try {
+    const units = new Map(config.units.map((u) => [u.name, u]))
+    const executor = new Executor({
+      clock: systemClock,
+      logger,
+      store: new RunStore(layout, (path, problem) => logger.error('state.corrupt', {path, problem})),
+      layout,
+      daemonEnv: process.env,
+      unit: (name) => units.get(name),
+      secrets: (name) => config.secrets.get(name) ?? {},
+      shutdownTimeout: () => config.daemon.shutdown_timeout,
+    })
+    let final: RunRecord | undefined
+    executor.on('run.started', (record: RunRecord) => {
+      executor.attempt(record.id)?.writer.on('frame', (stream: 'stdout' | 'stderr' | 'system', _ts: number, payload: Buffer) => options.onOutput(stream, payload))
+    })
+    const idle = new Promise<void>((resolve) => {
+      executor.on('run.ended', (record: RunRecord) => {
+        final = record
+        if (executor.busy() === 0) resolve()
+      })
+    })
+    const trigger = await executor.trigger({unit: options.unit, source: 'cli', params: options.params})
+    if (!trigger.ok || trigger.outcome === 'skipped' || trigger.outcome === 'queue_full') return {trigger, final: trigger.ok ? trigger.run : undefined}
+    await Promise.race([idle, options.interrupted.then(() => executor.shutdown(config.daemon.shutdown_timeout / NS.ms))])
+    await executor.shutdown(0)
+    return {trigger, final}
+  } finally {
+    claim.release()
+  }
+}

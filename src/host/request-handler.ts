@@ -1,0 +1,20 @@
+import type {Daemon} from '../engine/daemon.js'
+import type {TriggerResult} from '../engine/executor.js'
+import {publicRun} from '../state/run-record.js'
+import type {DaemonResponse, RequestEnvelope} from '../state/requests.js'
+
+/** What a trigger answers, in the API's and the CLI's terms. */
+export function triggerAnswer(result: TriggerResult): Omit<DaemonResponse, 'v' | 'id'> {
+  if (result.ok) return {ok: true, data: {outcome: result.outcome, run: publicRun(result.run)}}
+  return {ok: false, message: result.message, data: {refusal: result.refusal, problems: result.problems ?? []}}
+}
+
+/** Applies a CLI request read from the state directory through the same engine calls as the API. */
+export async function handleRequest(daemon: Daemon, request: RequestEnvelope): Promise<Omit<DaemonResponse, 'v' | 'id'>> {
+  switch (request.type) {
+    case 'trigger':
+      return triggerAnswer(await daemon.trigger(request.unit, 'cli', request.params))
+    default:
+      return {ok: false, message: `this daemon does not handle "${request.type}" requests`, data: {refusal: 'unsupported'}}
+  }
+}
