@@ -1,4 +1,5 @@
 #!/usr/bin/env -S node --import tsx
-import {execute} from '@oclif/core'
+// The CLI straight from src/ through tsx, without a build.
+import {execute} from '../src/index.ts'
 
 await execute({development: true, dir: import.meta.url})

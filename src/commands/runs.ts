@@ -33,7 +33,7 @@ export default class Runs extends SchedCommand {
     const entries = args.task ? store.list(args.task) : store.listAll()
     const page = await queryRuns(store, entries, {task: args.task, status: flags.status, triggered_by: flags['triggered-by'], limit: flags.limit})
     if (flags.json) {
-      this.log(JSON.stringify(page.runs.map(publicRun), null, 2))
+      this.logJson(page.runs.map(publicRun))
       return
     }
     if (page.runs.length === 0) {

@@ -67,7 +67,7 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
       if (flags.follow) await this.follow(layout.logFile(run.task_name, run.id))
       if (waiting) {
         const final = await waitForRunEnd(store, run.task_name, run.id)
-        if (flags.json) this.log(JSON.stringify(publicRun(final), null, 2))
+        if (flags.json) this.logJson(publicRun(final))
         else this.logToStderr(`run ${final.id} ended: ${final.end_reason}${final.message ? ` (${final.message})` : ''}`)
         if (flags.wait) this.exit(exitCodeOf(final))
       }
@@ -102,7 +102,7 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
       throw new SchedError(answer.message, {exit})
     }
     const run = final ?? answer.run
-    if (json) this.log(JSON.stringify(publicRun(run), null, 2))
+    if (json) this.logJson(publicRun(run))
     if (answer.outcome === 'skipped' || answer.outcome === 'queue_full') {
       throw new SchedError(`run ${answer.run.id} of ${answer.run.task_name} was not started: ${answer.run.message}`, {exit: ExitCode.failure})
     }

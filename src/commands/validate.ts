@@ -33,7 +33,7 @@ export default class Validate extends SchedCommand {
       : {valid: false, config_path: path, units: 0, errors: loaded.errors, warnings: loaded.warnings}
 
     if (flags.json) {
-      this.log(JSON.stringify(result, null, 2))
+      this.logJson(result)
     } else {
       const c = this.out()
       for (const e of result.errors) this.log(formatIssue(path, e, c))

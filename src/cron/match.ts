@@ -75,5 +75,9 @@ export function nextCivil(spec: CronSpec, after: number): number | undefined {
 
 /** True when the expression matches at least one wall-clock time (rejects "Feb 30"). */
 export function canFire(spec: CronSpec): boolean {
+  // Every month has days 1–28, each on every weekday over the years: only a day-of-month that
+  // allows nothing below 29 can rule out every date, and only that case needs a search.
+  if (!spec.domRestricted || spec.dowRestricted || spec.domLast) return true
+  for (let day = 1; day <= 28; day++) if (spec.dom[day]) return true
   return nextCivil(spec, Date.UTC(2000, 0, 1) - 1000) !== undefined
 }

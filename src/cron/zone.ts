@@ -1,3 +1,5 @@
+import {readlinkSync} from 'node:fs'
+
 /**
  * IANA time zones through Intl: offsets and the mapping between instants and wall-clock
  * ("civil") times, including the two DST cases — a civil time in a spring-forward gap has no
@@ -24,9 +26,13 @@ function formatter(zone: string): Intl.DateTimeFormat {
   return f
 }
 
+/** Names of UTC, which need no zone data. */
+const UTC_ALIASES = new Set(['UTC', 'Etc/UTC', 'Etc/UCT', 'UCT', 'Etc/Universal', 'Universal', 'Etc/Zulu', 'Zulu', 'GMT', 'Etc/GMT', 'Etc/GMT0', 'GMT0', 'Etc/Greenwich', 'Greenwich'])
+
 /** The canonical name of an IANA zone, or undefined when Intl does not know it. */
 export function canonicalZone(zone: string): string | undefined {
   if (zone.trim() === '') return undefined
+  if (UTC_ALIASES.has(zone)) return 'UTC'
   try {
     return new Intl.DateTimeFormat('en-US', {timeZone: zone}).resolvedOptions().timeZone
   } catch {
@@ -34,7 +40,26 @@ export function canonicalZone(zone: string): string | undefined {
   }
 }
 
-export function hostZone(): string {
+/**
+ * The host's zone, found the way the C library finds it — $TZ, else the /etc/localtime link —
+ * so that a host on UTC never loads ICU's zone data (8 MB of resident memory) just to learn it.
+ * Intl decides only when neither names an IANA zone.
+ */
+export function hostZone(env: NodeJS.ProcessEnv = process.env): string {
+  let name: string | undefined
+  if (env.TZ !== undefined) name = env.TZ.replace(/^:/, '') || 'UTC'
+  else {
+    try {
+      name = /zoneinfo\/(.+)$/.exec(readlinkSync('/etc/localtime'))?.[1]
+    } catch {
+      name = undefined
+    }
+  }
+  if (name !== undefined && UTC_ALIASES.has(name)) return 'UTC'
+  if (name !== undefined && name.includes('/')) {
+    const canonical = canonicalZone(name)
+    if (canonical) return canonical
+  }
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'
 }
 

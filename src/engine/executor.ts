@@ -273,7 +273,7 @@ export class Executor extends EventEmitter {
         run: {task: unit.name, runId: run.record.id, attempt: run.record.retry_attempt},
         account: account ? {HOME: account.home, USER: account.name, LOGNAME: account.name} : undefined,
       })
-      await mkdir(this.deps.layout.logsDir(unit.name), {recursive: true, mode: 0o700})
+      await this.ensureDir(this.deps.layout.logsDir(unit.name))
       attempt = await Attempt.start({
         runId: run.record.id,
         unit,
@@ -291,6 +291,8 @@ export class Executor extends EventEmitter {
     }
     run.attempt = attempt
     if (attempt.pid !== null) {
+      // On disk too, so that `sched runs` and `sched status` show it without a daemon, and crash
+      // recovery can signal the group (start time checked) besides the SCHED_RUN_ID search.
       run.record = {...run.record, pid: attempt.pid, process_start: attempt.processStart ?? null}
       void this.persist(run)
       this.emit('run.started', run.record)
@@ -389,6 +391,15 @@ export class Executor extends EventEmitter {
       }
     })
     return run.writes
+  }
+
+  private readonly dirs = new Set<string>()
+
+  /** Creates a unit's log folder once, not once per run. */
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.dirs.has(dir)) return
+    await mkdir(dir, {recursive: true, mode: 0o700})
+    this.dirs.add(dir)
   }
 
   private track(name: string, run: LiveRun): void {

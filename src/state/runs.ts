@@ -39,6 +39,9 @@ export function parseRunFileName(unit: string, file: string): RunEntry | undefin
 }
 
 export class RunStore {
+  /** Unit folders known to exist: one mkdir per unit, not one per write. */
+  private readonly dirs = new Set<string>()
+
   constructor(
     readonly layout: StateLayout,
     private readonly onCorrupt?: CorruptReport,
@@ -47,7 +50,10 @@ export class RunStore {
   /** Writes the record under its current name and removes the file of its previous state. */
   async save(record: RunRecord, previous?: RunEntry): Promise<RunEntry> {
     const dir = this.layout.runsDir(record.task_name)
-    await mkdir(dir, {recursive: true, mode: 0o700})
+    if (!this.dirs.has(dir)) {
+      await mkdir(dir, {recursive: true, mode: 0o700})
+      this.dirs.add(dir)
+    }
     const file = runFileName(record)
     await writeFileAtomic(join(dir, file), JSON.stringify(record))
     if (previous && previous.file !== file) await unlink(join(dir, previous.file)).catch(() => {})

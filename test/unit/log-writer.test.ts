@@ -240,15 +240,6 @@ describe('LogWriter', () => {
       expect(page.truncated).toBe(true)
     })
 
-    it('replaces a stale older segment at open', async () => {
-      const stale = await openWriter({maxSize: cap, onFull: 'drop_old'})
-      stale.write('stdout', Buffer.alloc(3 * cap, 's'))
-      await stale.close()
-      expect(existsSync(`${path}.1`)).toBe(true)
-      const writer = await openWriter({maxSize: cap, onFull: 'drop_old'})
-      expect(existsSync(`${path}.1`)).toBe(false)
-      await writer.close()
-    })
   })
 
   describe('secrets', () => {

@@ -56,6 +56,11 @@ describe('man pages', () => {
     }
   })
 
+  it('every command file is registered in src/index.ts (the bundle oclif loads)', async () => {
+    const {COMMANDS} = (await import('../../src/index.js')) as {COMMANDS: Record<string, unknown>}
+    expect(Object.keys(COMMANDS).sort()).toEqual(commands.map((c) => c.id.join(':')).sort())
+  })
+
   it('sched(1) names every command and package.json lists every page', () => {
     const overview = roffText(readFileSync(join(root, 'man', 'sched.1'), 'utf8'))
     for (const c of commands) expect(overview).toContain(`sched-${c.id.join('-')}`)

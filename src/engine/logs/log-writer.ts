@@ -1,5 +1,5 @@
 import {EventEmitter} from 'node:events'
-import {type FileHandle, open, rename, unlink} from 'node:fs/promises'
+import {type FileHandle, open, rename} from 'node:fs/promises'
 import {errorMessage} from '../../core/errors.js'
 import type {LogOnFull} from '../../core/types.js'
 import {
@@ -113,8 +113,6 @@ export class LogWriter extends EventEmitter {
   /** Creates the log (0600) and queues its first `{"base":0}` frame. Rejects only if the file cannot be created. */
   static async open(options: LogWriterOptions): Promise<LogWriter> {
     if (!(options.maxSize > 0)) throw new RangeError(`log_max_size must be > 0, got ${options.maxSize}`)
-    // A leftover older segment would be read as the head of this log.
-    await unlink(olderSegmentPath(options.path)).catch(() => {})
     const fh = await open(options.path, 'w', 0o600)
     const writer = new LogWriter(fh, options)
     writer.append('m', writer.now(), metaPayload({base: 0}), false)
@@ -156,7 +154,7 @@ export class LogWriter extends EventEmitter {
     this.systemLine(this.now(), text)
   }
 
-  /** Flushes held output, writes `{"final":true}`, syncs and closes. Never rejects. */
+  /** Flushes held output, writes `{"final":true}` and closes. Never rejects. */
   close(): Promise<void> {
     this.closing ??= this.finish()
     return this.closing
@@ -177,11 +175,8 @@ export class LogWriter extends EventEmitter {
       await this.idle()
       // Without the final frame followers would wait forever; the disk may have room again.
       if (this.failure !== undefined) await this.writeDirect(encodeFrame('m', ts, final))
-      try {
-        await this.fh.sync()
-      } catch (error) {
-        this.failure ??= `log write failed: ${describe(error)}`
-      }
+      // No fsync: a log is an append-only stream that the page cache keeps across a daemon crash,
+      // and one sync per run would cost more than the run itself for short tasks.
     } catch (error) {
       this.failure ??= `log write failed: ${describe(error)}`
     }

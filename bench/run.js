@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+// The benchmark: runs the built CLI against generated configs and state directories and prints
+// one JSON object. `npm run bench` builds first; `npx tsx bench/run.js lateness rss` runs a subset.
+// README.md ("Benchmarks") says how to read each figure.
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {fileURLToPath} from 'node:url'
+
+const ROOT = join(fileURLToPath(import.meta.url), '..', '..')
+const BIN = join(ROOT, 'bin', 'run.js')
+const {runFileName} = await import('../src/state/runs.js')
+const {ulid} = await import('../src/core/ulid.js')
+
+const work = mkdtempSync(join(tmpdir(), 'sched-bench-'))
+process.on('exit', () => rmSync(work, {recursive: true, force: true}))
+
+function dir(name) {
+  const d = join(work, name)
+  mkdirSync(d, {recursive: true})
+  return d
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+
+const median = (values) => percentile(values, 50)
+const round = (n, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits
+
+/** Starts `sched serve` and resolves once it prints its URL. */
+async function serve(config, state, env = {}) {
+  const started = performance.now()
+  const child = spawn(process.execPath, [BIN, 'serve', '-c', config, '--state-dir', state, '--port', '0'], {
+    env: {...process.env, NO_COLOR: '1', ...env},
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  const url = await new Promise((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      stderr += d
+      const m = /sched serving (\S+)/.exec(stderr)
+      if (m) resolve(m[1])
+    })
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)))
+  })
+  const bootMs = performance.now() - started
+  const token = readFileSync(join(state, 'api-token'), 'utf8').trim()
+  return {
+    child,
+    url,
+    token,
+    bootMs,
+    stop: () => new Promise((resolve) => {
+      child.removeAllListeners('exit')
+      child.on('exit', resolve)
+      child.kill('SIGTERM')
+    }),
+  }
+}
+
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024
+}
+
+function runFiles(state, task) {
+  try {
+    return readdirSync(join(state, 'runs', task)).filter((f) => f.endsWith('.json'))
+  } catch {
+    return []
+  }
+}
+
+/** Finished runs only: their files no longer change. */
+function endedRuns(state, task) {
+  return runFiles(state, task)
+    .filter((f) => !f.includes('.active.'))
+    .map((f) => JSON.parse(readFileSync(join(state, 'runs', task, f), 'utf8')))
+}
+
+async function cronLateness() {
+  const config = join(dir('lateness'), 'sched.toml')
+  let toml = ''
+  for (let i = 0; i < 20; i++) toml += `[tasks.sec-${i}]\nrun = "true"\ncron = "* * * * * *"\non_overlap = "skip"\n\n`
+  writeFileSync(config, toml)
+  const state = dir('lateness/state')
+  const daemon = await serve(config, state)
+  await sleep(15_000)
+  await daemon.stop()
+  const lateness = []
+  for (let i = 0; i < 20; i++) {
+    for (const r of endedRuns(state, `sec-${i}`)) {
+      if (r.triggered_by === 'cron' && r.started_at) lateness.push(Date.parse(r.started_at) - Date.parse(r.scheduled_at))
+    }
+  }
+  return {cron_lateness_p50_ms: round(median(lateness)), cron_lateness_p99_ms: round(percentile(lateness, 99)), cron_lateness_samples: lateness.length}
+}
+
+async function throughput() {
+  const config = join(dir('throughput'), 'sched.toml')
+  writeFileSync(config, '[tasks.t]\nrun = "true"\nmax_concurrent = 8\nqueue_max = 10000\n')
+  const state = dir('throughput/state')
+  const daemon = await serve(config, state)
+  const n = 500
+  const started = performance.now()
+  await Promise.all(
+    Array.from({length: n}, () =>
+      fetch(`${daemon.url}/api/tasks/t/run`, {method: 'POST', headers: {authorization: `Bearer ${daemon.token}`}}).then((r) => r.arrayBuffer()),
+    ),
+  )
+  // Done when every run's final record is on disk.
+  for (;;) {
+    const ended = runFiles(state, 't').filter((f) => !f.includes('.active.')).length
+    if (ended >= n) break
+    await sleep(20)
+  }
+  const seconds = (performance.now() - started) / 1000
+  await daemon.stop()
+  return {throughput_runs_per_s: round(n / seconds, 1)}
+}
+
+async function logCapture() {
+  const config = join(dir('logs'), 'sched.toml')
+  const mb = 100
+  // 100-byte lines (99 characters and a newline), 100 MB in all.
+  writeFileSync(config, `[tasks.chatty]\nrun = "yes ${'x'.repeat(99)} | head -c ${mb * 1024 * 1024}"\nlog_max_size = "1GB"\n`)
+  const state = dir('logs/state')
+  const daemon = await serve(config, state)
+  await fetch(`${daemon.url}/api/tasks/chatty/run`, {method: 'POST', headers: {authorization: `Bearer ${daemon.token}`}})
+  let run
+  for (;;) {
+    run = endedRuns(state, 'chatty')[0]
+    if (run) break
+    await sleep(50)
+  }
+  await daemon.stop()
+  return {log_capture_mb_per_s: round(mb / (run.duration_ms / 1000), 1)}
+}
+
+async function idleRss(tasks) {
+  const config = join(dir(`rss-${tasks}`), 'sched.toml')
+  let toml = ''
+  for (let i = 0; i < tasks; i++) toml += `[tasks.t${i}]\nrun = "echo ${i}"\ncron = "${i % 60} ${i % 24} * * *"\n\n`
+  writeFileSync(config, toml)
+  const daemon = await serve(config, dir(`rss-${tasks}/state`))
+  // Idle means settled: V8 gives back the young generation grown while loading once the
+  // process has been quiet for a few seconds.
+  await sleep(20_000)
+  const rss = rssMb(daemon.child.pid)
+  await daemon.stop()
+  return round(rss, 1)
+}
+
+/** 100k finished runs over 10 tasks, written the way the daemon writes them. */
+function seedRuns(state, total) {
+  const tasks = 10
+  const start = Date.now() - total * 1000
+  for (let t = 0; t < tasks; t++) {
+    mkdirSync(join(state, 'runs', `task-${t}`), {recursive: true})
+    mkdirSync(join(state, 'logs', `task-${t}`), {recursive: true})
+  }
+  for (let i = 0; i < total; i++) {
+    const task = `task-${i % tasks}`
+    const at = start + i * 1000
+    const id = ulid(at)
+    const record = {
+      v: 1, id, task_name: task, kind: 'task', status: 'ended', end_reason: i % 10 === 0 ? 'failed' : 'success',
+      exit_code: i % 10 === 0 ? 1 : 0, signal: null, triggered_by: 'cron', scheduled_at: new Date(at).toISOString(),
+      created_at: new Date(at).toISOString(), started_at: new Date(at).toISOString(), ended_at: new Date(at + 20).toISOString(),
+      duration_ms: 20, retry_attempt: 0, retry_of_run_id: null, instance_index: null, params: {}, pid: 1000 + (i % 30000), log_bytes: 12, message: null,
+    }
+    writeFileSync(join(state, 'runs', task, runFileName(record)), JSON.stringify(record))
+  }
+  let toml = ''
+  for (let t = 0; t < tasks; t++) toml += `[tasks.task-${t}]\nrun = "true"\ncron = "0 3 * * *"\n\n`
+  return toml
+}
+
+async function history() {
+  const base = dir('history')
+  const state = dir('history/state')
+  const config = join(base, 'sched.toml')
+  writeFileSync(config, seedRuns(state, 100_000))
+  const boots = []
+  for (let i = 0; i < 3; i++) {
+    const daemon = await serve(config, state)
+    boots.push(daemon.bootMs)
+    await daemon.stop()
+  }
+  const queries = []
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now()
+    const r = spawnSync(process.execPath, [BIN, 'runs', '--limit', '20', '-c', config, '--state-dir', state], {encoding: 'utf8'})
+    if (r.status !== 0) throw new Error(r.stderr)
+    queries.push(performance.now() - t)
+  }
+  return {boot_s_100k_runs: round(median(boots) / 1000, 3), runs_query_ms_100k_runs: round(median(queries), 1)}
+}
+
+const suites = {
+  lateness: cronLateness,
+  throughput,
+  logs: logCapture,
+  rss: async () => ({idle_rss_mb_10_tasks: await idleRss(10), idle_rss_mb_1000_tasks: await idleRss(1000)}),
+  history,
+}
+
+const chosen = process.argv.slice(2)
+const result = {}
+for (const [name, run] of Object.entries(suites)) {
+  if (chosen.length && !chosen.includes(name)) continue
+  Object.assign(result, await run())
+}
+console.log(JSON.stringify(result, null, 2))

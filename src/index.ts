@@ -1,0 +1,20 @@
+/**
+ * The CLI as one module. esbuild bundles it (with oclif) into dist/index.js, and oclif finds the
+ * commands here (the "explicit" strategy): one file to load instead of some two hundred, which
+ * is most of a command's start-up time and a tenth of the daemon's memory.
+ */
+import List from './commands/list.js'
+import Runs from './commands/runs.js'
+import Serve from './commands/serve.js'
+import Trigger from './commands/trigger.js'
+import Validate from './commands/validate.js'
+
+export {execute} from '@oclif/core'
+
+export const COMMANDS = {
+  list: List,
+  runs: Runs,
+  serve: Serve,
+  trigger: Trigger,
+  validate: Validate,
+}
