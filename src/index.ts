@@ -4,8 +4,11 @@
  * is most of a command's start-up time and a tenth of the daemon's memory.
  */
 import List from './commands/list.js'
+import Restart from './commands/restart.js'
 import Runs from './commands/runs.js'
 import Serve from './commands/serve.js'
+import Start from './commands/start.js'
+import Stop from './commands/stop.js'
 import Trigger from './commands/trigger.js'
 import Validate from './commands/validate.js'
 
@@ -13,8 +16,11 @@ export {execute} from '@oclif/core'
 
 export const COMMANDS = {
   list: List,
+  restart: Restart,
   runs: Runs,
   serve: Serve,
+  start: Start,
+  stop: Stop,
   trigger: Trigger,
   validate: Validate,
 }

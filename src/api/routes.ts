@@ -51,6 +51,19 @@ export function apiRoutes(daemon: Daemon): Route[] {
         sendJson(res, 201, publicRun(result.run))
       },
     },
+    ...(['stop', 'start', 'restart'] as const).map(
+      (action): Route => ({
+        method: 'POST',
+        path: `/api/tasks/:name/${action}`,
+        auth: true,
+        handler: async (req, res) => {
+          const name = req.params.name
+          const result = action === 'stop' ? await daemon.stopUnit(name) : action === 'start' ? daemon.startService(name) : await daemon.restartService(name)
+          if (!result.ok) throw new HttpProblem({unknown: 404, forbidden: 403, conflict: 409}[result.error], result.message)
+          sendJson(res, 200, result)
+        },
+      }),
+    ),
   ]
 }
 

@@ -4,6 +4,10 @@ import {formatRelative, formatTime} from '../cli/time.js'
 import {taskObject, type TaskObject} from '../config/task-json.js'
 import {NextRuns} from '../engine/next-runs.js'
 import {liveDaemon} from '../state/claim.js'
+import {RunStore} from '../state/runs.js'
+import {type UnitBook, UnitBooks} from '../state/unit-books.js'
+import {ulidTime} from '../core/ulid.js'
+import type {ChalkInstance} from 'chalk'
 
 export default class List extends SchedCommand {
   static summary = 'List every task and service with its schedule and next run.'
@@ -28,15 +32,36 @@ export default class List extends SchedCommand {
     const tasks = config.units.map((u) => taskObject(u, nextRuns.nextRunAt(u.name, now)))
     if (!this.jsonEnabled()) {
       const c = this.out()
+      const store = new RunStore(layout)
+      const books = new UnitBooks(layout)
+      if (daemon?.mode === 'serve') books.load()
       const rows = config.units.map((u) => {
         const next = nextRuns.nextRunAt(u.name, now)
         const schedule = u.kind === 'service' ? `${u.instances} instance${u.instances === 1 ? '' : 's'}` : !u.cron ? c.dim('manual') : config.schedules.get(u.name)?.type === 'every' ? u.cron : `${u.cron} (${u.timezone})`
         const nextText = next === undefined ? c.dim('—') : `${formatTime(next, u.timezone)} (${formatRelative(next, now)})`
-        return [u.name, u.kind, schedule, nextText, u.group || '']
+        const last = store.list(u.name).at(-1)
+        const lastText = last ? `${last.state === 'active' ? 'running' : last.state} ${formatRelative(ulidTime(last.id), now)}` : c.dim('—')
+        return [u.name, u.kind, schedule, nextText, lastText, u.kind === 'service' ? serviceText(books.get(u.name)?.service, daemon !== undefined, c) : '']
       })
       if (rows.length === 0) this.log(c.dim(`no units in ${config.path}`))
-      else this.log(renderTable(['NAME', 'KIND', 'SCHEDULE', 'NEXT RUN', 'GROUP'], rows))
+      else this.log(renderTable(['NAME', 'KIND', 'SCHEDULE', 'NEXT RUN', 'LAST RUN', 'STATE'], rows))
     }
     return tasks
+  }
+}
+
+/** "running 2/2", "starting 1/2", "backoff", "stopped", "FATAL" — from the daemon's last word. */
+function serviceText(state: UnitBook['service'], daemonRunning: boolean, c: ChalkInstance): string {
+  if (!daemonRunning || !state) return c.dim('stopped')
+  const healthy = state.instances.filter((i) => i.status === 'running').length
+  switch (state.status) {
+    case 'fatal':
+      return c.red('FATAL')
+    case 'stopped':
+      return c.dim('stopped')
+    case 'running':
+      return c.green(`running ${healthy}/${state.instances.length}`)
+    default:
+      return c.yellow(`${state.status} ${healthy}/${state.instances.length}`)
   }
 }

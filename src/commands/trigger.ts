@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {ExitCode, SchedCommand} from '../cli/base.js'
+import {askDaemon, refusalExit} from '../cli/daemon-request.js'
 import {exitCodeOf} from '../cli/run-exit.js'
 import {waitForRunEnd} from '../cli/wait-run.js'
 import {type ParamProblem, parseParamFlags} from '../config/parameters.js'
@@ -10,11 +11,7 @@ import {runInForeground} from '../host/foreground.js'
 import {liveDaemon} from '../state/claim.js'
 import {followLog} from '../state/log-reader.js'
 import {type RunRecord, publicRun} from '../state/run-record.js'
-import {awaitResponse, writeRequest} from '../state/requests.js'
 import {RunStore} from '../state/runs.js'
-
-/** How long to wait for a running daemon to pick up a request before giving up. */
-const ANSWER_TIMEOUT_MS = 10_000
 
 type Answer = {ok: true; outcome: string; run: RunRecord} | {ok: false; refusal: string; message: string; problems: ParamProblem[]}
 
@@ -54,11 +51,7 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
     const daemon = liveDaemon(layout)
 
     if (daemon?.mode === 'serve') {
-      const id = writeRequest(layout, {type: 'trigger', unit: args.task, params})
-      const response = await awaitResponse(layout, id, ANSWER_TIMEOUT_MS)
-      if (!response) {
-        throw new SchedError(`the daemon (pid ${daemon.pid}) did not answer within ${ANSWER_TIMEOUT_MS / 1000}s`, {exit: ExitCode.noDaemon, hint: 'check that it is healthy: sched status'})
-      }
+      const response = await askDaemon(layout, daemon, {type: 'trigger', unit: args.task, params})
       const answer = (response.ok ? {ok: true, ...(response.data as object)} : {ok: false, message: response.message, ...(response.data as object)}) as Answer
       // With --wait or --follow, --json prints the final record only: stdout stays one document.
       const waiting = flags.wait || flags.follow
@@ -98,8 +91,7 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
   private report(answer: Answer, options: {json: boolean; final?: RunRecord; narrateToStderr?: boolean}): RunRecord {
     const {json, final} = options
     if (!answer.ok) {
-      const exit = answer.refusal === 'unknown' ? ExitCode.notFound : answer.refusal === 'params' ? ExitCode.usage : ExitCode.failure
-      throw new SchedError(answer.message, {exit})
+      throw new SchedError(answer.message, {exit: refusalExit(answer.refusal)})
     }
     const run = final ?? answer.run
     if (json) this.logJson(publicRun(run))

@@ -10,10 +10,12 @@ import type {StateLayout} from '../state/layout.js'
 import {RunStore} from '../state/runs.js'
 import {UnitBooks} from '../state/unit-books.js'
 import {missedMessage, planCatchUp} from './catch-up.js'
-import {Executor, type TriggerResult, iso} from './executor.js'
+import {Executor, type TriggerResult} from './executor.js'
 import {JitterGate} from './jitter-gate.js'
 import {NextRuns} from './next-runs.js'
 import {recoverRuns} from './recovery.js'
+import {RunLifecycle, iso} from './run-lifecycle.js'
+import {type ServiceState, Supervisor} from './supervisor.js'
 import {applyRetention, planRetention, runSizes} from './retention.js'
 import {type DueTick, Scheduler, type ScheduledUnit} from './scheduler.js'
 
@@ -34,7 +36,15 @@ export interface UnitState {
   readonly status: string
   readonly active_runs: number
   readonly queued: number
-  readonly instances: readonly unknown[]
+  readonly instances: ServiceState['instances']
+}
+
+export type ControlResult =
+  | {readonly ok: true; readonly action: string; readonly unit?: string; readonly runs?: readonly string[]; readonly state?: ServiceState}
+  | {readonly ok: false; readonly error: 'unknown' | 'forbidden' | 'conflict'; readonly message: string}
+
+function forbidden(unit: Unit): ControlResult {
+  return {ok: false, error: 'forbidden', message: `service "${unit.name}" has api_trigger = false: it cannot be stopped, started or restarted by hand`}
 }
 
 /**
@@ -45,7 +55,9 @@ export interface UnitState {
 export class Daemon {
   readonly startedAt: number
   readonly store: RunStore
+  readonly runs: RunLifecycle
   readonly executor: Executor
+  readonly supervisor: Supervisor
   private readonly books: UnitBooks
   private readonly scheduler: Scheduler
   private readonly gate: JitterGate
@@ -55,6 +67,7 @@ export class Daemon {
   private nextRuns!: NextRuns
   private retentionTimer?: TimerHandle
   private sweeping?: Promise<void>
+  private booting?: Promise<void>
 
   constructor(private readonly options: DaemonOptions) {
     const {clock, logger, layout} = options
@@ -63,15 +76,20 @@ export class Daemon {
     this.store = new RunStore(layout, (path, problem, movedTo) => logger.error('state.corrupt', {path, problem, moved_to: movedTo}))
     this.books = new UnitBooks(layout)
     this.gate = new JitterGate(clock)
-    this.executor = new Executor({
+    this.runs = new RunLifecycle({
       clock,
       logger,
       store: this.store,
       layout,
       daemonEnv: options.env ?? process.env,
-      unit: (name) => this.units.get(name),
       secrets: (name) => this.config.secrets.get(name) ?? {},
       shutdownTimeout: () => this.config.daemon.shutdown_timeout,
+    })
+    this.executor = new Executor({clock, runs: this.runs, unit: (name) => this.units.get(name)})
+    this.supervisor = new Supervisor({clock, logger, runs: this.runs})
+    // Readers without a daemon connection (sched list, sched status) see services through the books.
+    this.supervisor.on('service.state', (name: string, state?: ServiceState) => {
+      if (state) this.books.update(name, clock.now(), {service: state})
     })
     this.scheduler = new Scheduler(clock, (due) => this.onTick(due))
     this.adopt(options.config)
@@ -120,22 +138,88 @@ export class Daemon {
     // Catch-up took the ticks before now; a tick at exactly now is the scheduler's.
     this.scheduler.start(this.scheduledUnits(now - 1))
     this.retentionTimer = this.everyHour()
+    // Services wait for their dependencies' health; the API must not wait for that.
+    this.booting = this.supervisor.boot(this.config.units)
     logger.info('daemon.start', {units: this.config.units.length, crashed_runs: recovered.crashed, resumed_runs: recovered.pending.length})
   }
 
-  /** Shutdown (SPEC §7): no new ticks; runs stopped with their ladders within shutdown_timeout. */
+  /**
+   * Shutdown (SPEC §7): no new ticks; task runs and services (dependents first) stopped with
+   * their ladders within shutdown_timeout; queued runs stay pending for the next boot.
+   */
   async stop(): Promise<void> {
     this.scheduler.stop()
     this.gate.clear()
     this.retentionTimer?.cancel()
-    await this.executor.shutdown(this.config.daemon.shutdown_timeout / NS.ms)
+    const timeout = this.config.daemon.shutdown_timeout / NS.ms
+    await Promise.all([this.executor.shutdown(timeout), this.supervisor.shutdown(timeout)])
+    await this.booting
     await this.sweeping
+    await this.runs.flush()
     await this.books.flush()
     this.options.logger.info('daemon.stop')
   }
 
   trigger(name: string, source: TriggerSource, params?: SuppliedParams): Promise<TriggerResult> {
     return this.executor.trigger({unit: name, source, params})
+  }
+
+  /**
+   * `sched stop` / POST …/stop: a run id stops that run; a task name stops its active and
+   * queued runs; a service stops every instance and stays stopped until started again.
+   * Resolves once what was stopped has ended.
+   */
+  async stopTarget(target: string): Promise<ControlResult> {
+    if (this.units.has(target)) return this.stopUnit(target)
+    return this.stopRun(target)
+  }
+
+  /** Stops one run with its ladder (a queued one ends without starting). */
+  async stopRun(id: string): Promise<ControlResult> {
+    const run = this.runs.get(id)
+    if (!run || run.record.status === 'ended') {
+      const onDisk = this.store.findById(id)
+      if (onDisk) return {ok: false, error: 'conflict', message: `run ${id} is not running (${onDisk.state === 'active' ? 'pending' : onDisk.state})`}
+      return {ok: false, error: 'unknown', message: `no task, service or run named "${id}"`}
+    }
+    if (run.record.kind === 'task') this.executor.stopRun(id)
+    else this.runs.requestStop(run, 'operator')
+    await this.runs.ended(run)
+    return {ok: true, action: 'stopped', runs: [id]}
+  }
+
+  /** A task's active and queued runs, or every instance of a service (which stays stopped). */
+  async stopUnit(name: string): Promise<ControlResult> {
+    const unit = this.units.get(name)
+    if (!unit) return {ok: false, error: 'unknown', message: `no task or service named "${name}"`}
+    if (unit.kind === 'service') {
+      if (!unit.api_trigger) return forbidden(unit)
+      await this.supervisor.stop(unit.name)
+      return {ok: true, action: 'stopped', unit: unit.name, state: this.supervisor.state(unit.name)}
+    }
+    const ids = this.executor.stopTask(unit.name)
+    await Promise.all(ids.map((id) => this.runs.get(id)).filter((r) => r !== undefined).map((r) => this.runs.ended(r)))
+    return {ok: true, action: ids.length ? 'stopped' : 'nothing_running', unit: unit.name, runs: ids}
+  }
+
+  /** `sched start`: a stopped, FATAL or autostart = false service comes up (FATAL cleared). */
+  startService(name: string): ControlResult {
+    const unit = this.units.get(name)
+    if (!unit) return {ok: false, error: 'unknown', message: `no service named "${name}"`}
+    if (unit.kind !== 'service') return {ok: false, error: 'conflict', message: `"${name}" is a task; tasks start with sched trigger`}
+    if (!unit.api_trigger) return forbidden(unit)
+    const done = this.supervisor.start(name)
+    return {ok: true, action: done === 'running' ? 'already_running' : 'started', unit: name, state: this.supervisor.state(name)}
+  }
+
+  /** `sched restart`: every instance of a service cycled with its stop ladder. */
+  async restartService(name: string): Promise<ControlResult> {
+    const unit = this.units.get(name)
+    if (!unit) return {ok: false, error: 'unknown', message: `no service named "${name}"`}
+    if (unit.kind !== 'service') return {ok: false, error: 'conflict', message: `"${name}" is a task; restart applies to services`}
+    if (!unit.api_trigger) return forbidden(unit)
+    await this.supervisor.restart(name)
+    return {ok: true, action: 'restarted', unit: name, state: this.supervisor.state(name)}
   }
 
   /** The body of GET /api/tasks: every unit, sorted by name, serialised from cached fragments. */
@@ -154,6 +238,10 @@ export class Daemon {
   }
 
   unitState(unit: Unit): UnitState {
+    if (unit.kind === 'service') {
+      const state = this.supervisor.state(unit.name) ?? {status: 'stopped', instances: []}
+      return {status: state.status, active_runs: state.instances.filter((i) => i.run_id !== null).length, queued: 0, instances: state.instances}
+    }
     const {active, queued} = this.executor.occupancy(unit.name)
     return {status: active > 0 ? 'running' : queued > 0 ? 'queued' : 'idle', active_runs: active, queued, instances: []}
   }
@@ -178,7 +266,7 @@ export class Daemon {
     const plan = planCatchUp(schedule, anchor, now, unit.catch_up, unit.max_catch_up_runs)
     if (plan.missed === 0 || plan.latestMissed === undefined) return
     this.books.update(unit.name, now, {last_tick: iso(plan.latestMissed)})
-    await this.executor.recordEnded(unit, 'cron', 'missed', {scheduledAt: plan.latestMissed, message: missedMessage(plan)})
+    await this.runs.recordEnded(unit, 'cron', 'missed', {scheduledAt: plan.latestMissed, message: missedMessage(plan)})
     this.options.logger.warn('task.missed', {task: unit.name, ticks: plan.missed, catch_up: unit.catch_up})
     for (const at of plan.runs) void this.executor.trigger({unit: unit.name, source: 'catch_up', scheduledAt: at})
   }
@@ -187,7 +275,7 @@ export class Daemon {
     const {clock} = this.options
     this.books.update(unit.name, clock.now(), {last_tick: iso(tick.at)})
     if (tick.kind === 'dst_skipped') {
-      void this.executor.recordEnded(unit, 'cron', 'dst_skipped', {scheduledAt: tick.at, message: 'repeated wall-clock time on a DST fall-back day; the first occurrence ran'})
+      void this.runs.recordEnded(unit, 'cron', 'dst_skipped', {scheduledAt: tick.at, message: 'repeated wall-clock time on a DST fall-back day; the first occurrence ran'})
       return
     }
     const message = coalesced > 0 ? `${coalesced} earlier tick${coalesced === 1 ? '' : 's'} came due at the same time (suspend or clock jump) and ${coalesced === 1 ? 'was' : 'were'} folded into this run` : undefined

@@ -5,6 +5,7 @@ import {NS} from '../core/duration.js'
 import type {Logger} from '../core/logger.js'
 import {VERSION} from '../core/version.js'
 import {Executor, type TriggerResult} from '../engine/executor.js'
+import {RunLifecycle} from '../engine/run-lifecycle.js'
 import {claimStateDir} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
 import {ensureStateDir} from '../state/location.js'
@@ -45,30 +46,26 @@ export async function runInForeground(options: ForegroundOptions): Promise<Foreg
   })
   try {
     const units = new Map(config.units.map((u) => [u.name, u]))
-    const executor = new Executor({
+    const runs = new RunLifecycle({
       clock: systemClock,
       logger,
       store: new RunStore(layout, (path, problem) => logger.error('state.corrupt', {path, problem})),
       layout,
       daemonEnv: process.env,
-      unit: (name) => units.get(name),
       secrets: (name) => config.secrets.get(name) ?? {},
       shutdownTimeout: () => config.daemon.shutdown_timeout,
     })
+    const executor = new Executor({clock: systemClock, runs, unit: (name) => units.get(name)})
     let final: RunRecord | undefined
-    executor.on('run.started', (record: RunRecord) => {
-      executor.attempt(record.id)?.writer.on('frame', (stream: 'stdout' | 'stderr' | 'system', _ts: number, payload: Buffer) => options.onOutput(stream, payload))
+    runs.on('run.started', (record: RunRecord) => {
+      runs.get(record.id)?.attempt?.writer.on('frame', (stream: 'stdout' | 'stderr' | 'system', _ts: number, payload: Buffer) => options.onOutput(stream, payload))
     })
-    const idle = new Promise<void>((resolve) => {
-      executor.on('run.ended', (record: RunRecord) => {
-        final = record
-        if (executor.busy() === 0) resolve()
-      })
-    })
+    runs.on('run.ended', (record: RunRecord) => (final = record))
     const trigger = await executor.trigger({unit: options.unit, source: 'cli', params: options.params})
     if (!trigger.ok || trigger.outcome === 'skipped' || trigger.outcome === 'queue_full') return {trigger, final: trigger.ok ? trigger.run : undefined}
-    await Promise.race([idle, options.interrupted.then(() => executor.shutdown(config.daemon.shutdown_timeout / NS.ms))])
+    await Promise.race([executor.whenIdle(), options.interrupted.then(() => executor.shutdown(config.daemon.shutdown_timeout / NS.ms))])
     await executor.shutdown(0)
+    await runs.flush()
     return {trigger, final}
   } finally {
     claim.release()

@@ -1,4 +1,4 @@
-import type {Daemon} from '../engine/daemon.js'
+import type {ControlResult, Daemon} from '../engine/daemon.js'
 import type {TriggerResult} from '../engine/executor.js'
 import {publicRun} from '../state/run-record.js'
 import type {DaemonResponse, RequestEnvelope} from '../state/requests.js'
@@ -9,11 +9,22 @@ export function triggerAnswer(result: TriggerResult): Omit<DaemonResponse, 'v' |
   return {ok: false, message: result.message, data: {refusal: result.refusal, problems: result.problems ?? []}}
 }
 
+export function controlAnswer(result: ControlResult): Omit<DaemonResponse, 'v' | 'id'> {
+  if (result.ok) return {ok: true, data: result}
+  return {ok: false, message: result.message, data: {refusal: result.error}}
+}
+
 /** Applies a CLI request read from the state directory through the same engine calls as the API. */
 export async function handleRequest(daemon: Daemon, request: RequestEnvelope): Promise<Omit<DaemonResponse, 'v' | 'id'>> {
   switch (request.type) {
     case 'trigger':
       return triggerAnswer(await daemon.trigger(request.unit, 'cli', request.params))
+    case 'stop':
+      return controlAnswer(await daemon.stopTarget(request.target))
+    case 'start':
+      return controlAnswer(daemon.startService(request.unit))
+    case 'restart':
+      return controlAnswer(await daemon.restartService(request.unit))
     default:
       return {ok: false, message: `this daemon does not handle "${request.type}" requests`, data: {refusal: 'unsupported'}}
   }

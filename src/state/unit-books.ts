@@ -1,4 +1,4 @@
-import {mkdirSync, readdirSync} from 'node:fs'
+import {readdirSync} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
 import {writeFileAtomic} from './atomic.js'
 import {STATE_FORMAT, readStateFile} from './json-file.js'
@@ -12,7 +12,11 @@ export interface UnitBook {
   readonly v: number
   readonly first_seen: string
   readonly last_tick: string | null
-  readonly stopped?: boolean
+  /**
+   * A service's last known state, for `sched list` and `sched status` without a daemon. Only
+   * shown while a daemon serves the directory: a restart clears operator stops and FATAL.
+   */
+  readonly service?: {readonly status: string; readonly instances: readonly {readonly index: number; readonly status: string; readonly pid: number | null; readonly run_id: string | null; readonly restarts: number}[]}
 }
 
 export class UnitBooks {
@@ -23,8 +27,13 @@ export class UnitBooks {
 
   /** Reads every book; a corrupt one is reported and set aside by the reader. */
   load(onCorrupt?: (path: string, problem: string) => void): void {
-    mkdirSync(this.layout.unitsDir, {recursive: true, mode: 0o700})
-    for (const file of readdirSync(this.layout.unitsDir)) {
+    let files: string[]
+    try {
+      files = readdirSync(this.layout.unitsDir)
+    } catch {
+      return
+    }
+    for (const file of files) {
       if (!file.endsWith('.json')) continue
       const name = file.slice(0, -'.json'.length)
       const book = readStateFile<UnitBook>(this.layout.unitFile(name), {corruptDir: this.layout.corruptDir, onCorrupt})

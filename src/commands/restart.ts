@@ -1,0 +1,25 @@
+import {Args, Flags} from '@oclif/core'
+import {SchedCommand} from '../cli/base.js'
+import {control, describeControl} from '../cli/control.js'
+
+export default class Restart extends SchedCommand {
+  static summary = 'Restart every instance of a service.'
+  static description = 'Each instance is stopped with its stop ladder and started again at once; FATAL and the restart counters are cleared. Refused for services with api_trigger = false. Needs a running daemon.'
+  static examples = [{command: '<%= config.bin %> restart web', description: 'Cycle all instances of a service.'}]
+
+  static args = {
+    service: Args.string({required: true, description: 'The service to restart.'}),
+  }
+
+  static flags = {
+    json: Flags.boolean({summary: "Print what was done and the service's state as JSON."}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Restart)
+    const config = this.tryLoadConfig(flags.config)
+    const result = await control(this.layout(flags['state-dir'], config), config, {type: 'restart', unit: args.service})
+    if (flags.json) this.logJson(result)
+    else this.log(describeControl(result))
+  }
+}

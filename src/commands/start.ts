@@ -1,0 +1,25 @@
+import {Args, Flags} from '@oclif/core'
+import {SchedCommand} from '../cli/base.js'
+import {control, describeControl} from '../cli/control.js'
+
+export default class Start extends SchedCommand {
+  static summary = 'Start a stopped, FATAL or autostart = false service.'
+  static description = 'Starts every instance that is not running and clears FATAL and the restart counters. Refused for services with api_trigger = false. Needs a running daemon.'
+  static examples = [{command: '<%= config.bin %> start web', description: 'Bring a stopped service back.'}]
+
+  static args = {
+    service: Args.string({required: true, description: 'The service to start.'}),
+  }
+
+  static flags = {
+    json: Flags.boolean({summary: "Print what was done and the service's state as JSON."}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Start)
+    const config = this.tryLoadConfig(flags.config)
+    const result = await control(this.layout(flags['state-dir'], config), config, {type: 'start', unit: args.service})
+    if (flags.json) this.logJson(result)
+    else this.log(describeControl(result))
+  }
+}

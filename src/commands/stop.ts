@@ -1,0 +1,30 @@
+import {Args, Flags} from '@oclif/core'
+import {SchedCommand} from '../cli/base.js'
+import {control, describeControl} from '../cli/control.js'
+
+export default class Stop extends SchedCommand {
+  static summary = 'Stop a run, every run of a task, or a service.'
+  static description =
+    'A run id stops that run with its stop ladder (stop_signal, graceful_stop, SIGKILL); a queued run ends without starting. A task name stops its active and queued runs. A service stops every instance and stays stopped until sched start or a daemon restart. Answers once what was stopped has ended. Needs a running daemon.'
+  static examples = [
+    {command: '<%= config.bin %> stop backup', description: 'Stop every run of a task.'},
+    {command: '<%= config.bin %> stop 01JD5V7Q8M0000000000000000', description: 'Stop one run.'},
+    {command: '<%= config.bin %> stop web', description: 'Stop a service and keep it stopped.'},
+  ]
+
+  static args = {
+    target: Args.string({required: true, description: 'A task, a service, or a run id.'}),
+  }
+
+  static flags = {
+    json: Flags.boolean({summary: 'Print what was done as JSON.'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Stop)
+    const config = this.tryLoadConfig(flags.config)
+    const result = await control(this.layout(flags['state-dir'], config), config, {type: 'stop', target: args.target})
+    if (flags.json) this.logJson(result)
+    else this.log(describeControl(result))
+  }
+}

@@ -1,0 +1,42 @@
+import {NS} from '../core/duration.js'
+import type {Unit} from '../core/types.js'
+import {restartDelayMs} from './backoff.js'
+
+/** What a slot remembers between instances. */
+export interface SlotCounters {
+  /** Consecutive restarts since the slot was last healthy: the backoff's n. */
+  readonly restarts: number
+  /** Consecutive fast failures: exits before healthy_after that were not clean. */
+  readonly fastFailures: number
+}
+
+export interface InstanceExit {
+  /** How long the instance was up, in ms. */
+  readonly livedMs: number
+  /** Exited on its own with a code in exit_codes. */
+  readonly clean: boolean
+  /** Ended because sched stopped it (operator, reload, shutdown). */
+  readonly stoppedBySched: boolean
+  /** Its end reason counts as a failure (SPEC §3). */
+  readonly failure: boolean
+}
+
+export type NextStep = {readonly action: 'none'} | {readonly action: 'fatal'} | {readonly action: 'restart'; readonly delayMs: number}
+
+export const HEALTHY: SlotCounters = {restarts: 0, fastFailures: 0}
+
+/**
+ * A service instance has exited: is it FATAL, restarted (after how long), or left down? A pure
+ * function of the unit, the slot's counters and the exit (SPEC §2 restart, restart_delay,
+ * restart_backoff, healthy_after, start_retries). `fatal` also decides the run's end reason.
+ */
+export function afterExit(unit: Pick<Unit, 'restart' | 'restart_delay' | 'restart_backoff' | 'healthy_after' | 'start_retries'>, counters: SlotCounters, exit: InstanceExit): {next: NextStep; counters: SlotCounters; fatal: boolean} {
+  if (exit.stoppedBySched) return {next: {action: 'none'}, counters, fatal: false}
+  const fast = !exit.clean && exit.livedMs < unit.healthy_after / NS.ms
+  const fastFailures = fast ? counters.fastFailures + 1 : 0
+  if (fast && fastFailures > unit.start_retries) return {next: {action: 'fatal'}, counters: {...counters, fastFailures}, fatal: true}
+  const restart = unit.restart === 'always' || (unit.restart === 'on_failure' && exit.failure)
+  if (!restart) return {next: {action: 'none'}, counters: {...counters, fastFailures}, fatal: false}
+  const delayMs = restartDelayMs(unit.restart_delay / NS.ms, unit.restart_backoff, counters.restarts)
+  return {next: {action: 'restart', delayMs}, counters: {restarts: counters.restarts + 1, fastFailures}, fatal: false}
+}

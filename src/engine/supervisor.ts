@@ -1,0 +1,344 @@
+import {EventEmitter} from 'node:events'
+import type {Clock, TimerHandle} from '../core/clock.js'
+import {NS} from '../core/duration.js'
+import type {Logger} from '../core/logger.js'
+import type {Unit} from '../core/types.js'
+import type {StopCause} from './end-reason.js'
+import {afterExit} from './restart-policy.js'
+import type {LiveRun, RunLifecycle} from './run-lifecycle.js'
+import type {AttemptOutcome} from './runner/attempt.js'
+
+export type SlotStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'fatal'
+export type ServiceStatus = 'running' | 'starting' | 'backoff' | 'stopped' | 'fatal'
+
+export interface InstanceState {
+  readonly index: number
+  readonly status: SlotStatus
+  readonly pid: number | null
+  readonly run_id: string | null
+  /** Consecutive restarts since the instance was last healthy. */
+  readonly restarts: number
+}
+
+export interface ServiceState {
+  readonly status: ServiceStatus
+  readonly instances: readonly InstanceState[]
+}
+
+interface Slot {
+  readonly index: number
+  status: SlotStatus
+  run?: LiveRun
+  restarts: number
+  fastFailures: number
+  timer?: TimerHandle
+}
+
+interface Service {
+  unit: Unit
+  slots: Slot[]
+  /** Stopped by an operator, or not started (autostart = false): nothing restarts it. */
+  held: boolean
+}
+
+/** The part of the run lifecycle a supervisor uses: a seam for tests with a fake clock. */
+export type ServiceRuns = Pick<RunLifecycle, 'create' | 'launch' | 'complete' | 'requestStop' | 'ended'>
+
+export interface SupervisorDeps {
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly runs: ServiceRuns
+}
+
+/**
+ * Keeps services running: N instance slots per service, each refilled in the same slot by its
+ * `restart` policy after `restart_delay` with backoff; a streak of fast failures beyond
+ * `start_retries` makes the slot FATAL. Every instance's life is one run (`triggered_by =
+ * "service"`). Emits `service.state` (name, state) whenever a service's state changes.
+ */
+export class Supervisor extends EventEmitter {
+  private readonly services = new Map<string, Service>()
+  private closing = false
+
+  constructor(private readonly deps: SupervisorDeps) {
+    super()
+  }
+
+  /**
+   * Boot (SPEC §2 priority, depends_on): services start lowest priority first, ties by name,
+   * each once the services it depends on are healthy — or after 2 × their healthy_after + 30 s,
+   * with a warning. Resolves when every autostart service has been started.
+   */
+  async boot(units: readonly Unit[]): Promise<void> {
+    const services = units.filter((u) => u.kind === 'service').sort(byPriority)
+    for (const unit of services) this.services.set(unit.name, this.newService(unit, !unit.autostart))
+    await Promise.all(
+      services.map(async (unit) => {
+        if (!unit.autostart) {
+          this.changed(unit.name)
+          return
+        }
+        await this.dependencies(unit)
+        if (this.closing) return
+        const svc = this.services.get(unit.name)
+        if (svc && !svc.held) this.fill(svc)
+      }),
+    )
+  }
+
+  state(name: string): ServiceState | undefined {
+    const svc = this.services.get(name)
+    if (!svc) return undefined
+    const instances = svc.slots.map((s) => ({index: s.index, status: s.status, pid: s.run?.record.pid ?? null, run_id: s.run?.record.id ?? null, restarts: s.restarts}))
+    return {status: overall(svc), instances}
+  }
+
+  /** True when every instance has been up for healthy_after. */
+  healthy(name: string): boolean {
+    const svc = this.services.get(name)
+    return svc !== undefined && svc.slots.every((s) => s.status === 'running')
+  }
+
+  /** Starts a stopped, FATAL or autostart = false service; clears FATAL and the restart counters. */
+  start(name: string): 'started' | 'running' | 'unknown' {
+    const svc = this.services.get(name)
+    if (!svc) return 'unknown'
+    const idle = svc.slots.filter((s) => !s.run)
+    if (!svc.held && idle.length === 0) return 'running'
+    svc.held = false
+    for (const slot of idle) this.reset(slot)
+    this.fill(svc)
+    return 'started'
+  }
+
+  /** Stops every instance with its ladder; the service stays stopped until started again. */
+  async stop(name: string, cause: StopCause = 'operator'): Promise<boolean> {
+    const svc = this.services.get(name)
+    if (!svc) return false
+    svc.held = true
+    await this.stopSlots(svc, cause)
+    return true
+  }
+
+  /** Cycles every instance: stopped with its ladder, then started again at once. */
+  async restart(name: string, cause: StopCause = 'operator'): Promise<boolean> {
+    const svc = this.services.get(name)
+    if (!svc) return false
+    svc.held = true
+    await this.stopSlots(svc, cause)
+    if (this.closing) return true
+    svc.held = false
+    for (const slot of svc.slots) this.reset(slot)
+    this.fill(svc)
+    return true
+  }
+
+  /**
+   * Shutdown: dependents stop before their dependencies; whatever is still alive when
+   * `timeoutMs` runs out is killed (`daemon_stopped`).
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.closing = true
+    const deadline = this.deps.clock.setTimer(timeoutMs, () => {
+      for (const svc of this.services.values()) for (const slot of svc.slots) slot.run?.attempt?.kill()
+    })
+    const stopped = new Map<string, Promise<void>>()
+    const stopInOrder = (svc: Service): Promise<void> => {
+      let done = stopped.get(svc.unit.name)
+      if (!done) {
+        const dependents = [...this.services.values()].filter((s) => s.unit.depends_on.includes(svc.unit.name))
+        done = Promise.all(dependents.map(stopInOrder)).then(() => {
+          svc.held = true
+          return this.stopSlots(svc, 'shutdown')
+        })
+        stopped.set(svc.unit.name, done)
+      }
+      return done
+    }
+    await Promise.all([...this.services.values()].map(stopInOrder))
+    deadline.cancel()
+  }
+
+  /**
+   * Reload: new definitions. A changed service restarts its instances (unless an operator
+   * stopped it), a removed one stops, an added one starts as it would at boot.
+   */
+  async reload(units: readonly Unit[], changed: ReadonlySet<string>): Promise<void> {
+    const next = new Map(units.filter((u) => u.kind === 'service').map((u) => [u.name, u]))
+    const work: Promise<unknown>[] = []
+    for (const [name, svc] of this.services) {
+      if (next.has(name)) continue
+      work.push(this.stopSlots(svc, 'reload').then(() => this.services.delete(name)))
+    }
+    for (const unit of [...next.values()].sort(byPriority)) {
+      const svc = this.services.get(unit.name)
+      if (!svc) {
+        const added = this.newService(unit, !unit.autostart)
+        this.services.set(unit.name, added)
+        if (added.held) this.changed(unit.name)
+        else this.fill(added)
+      } else if (changed.has(unit.name)) {
+        work.push(this.replace(svc, unit))
+      }
+    }
+    await Promise.all(work)
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private async replace(svc: Service, unit: Unit): Promise<void> {
+    const wasHeld = svc.held
+    svc.held = true
+    await this.stopSlots(svc, 'reload')
+    svc.unit = unit
+    svc.slots = slotsFor(unit)
+    svc.held = wasHeld
+    if (!wasHeld && !this.closing) this.fill(svc)
+    else this.changed(unit.name)
+  }
+
+  private newService(unit: Unit, held: boolean): Service {
+    return {unit, slots: slotsFor(unit), held}
+  }
+
+  private async dependencies(unit: Unit): Promise<void> {
+    const waits = unit.depends_on.map(async (dep) => {
+      const depUnit = this.services.get(dep)?.unit
+      const limit = 2 * ((depUnit?.healthy_after ?? 0) / NS.ms) + 30_000
+      const ok = await this.waitHealthy(dep, limit)
+      if (!ok) this.deps.logger.warn('service.dependency_unhealthy', {service: unit.name, depends_on: dep, waited_ms: limit})
+    })
+    await Promise.all(waits)
+  }
+
+  private waitHealthy(name: string, limitMs: number): Promise<boolean> {
+    if (this.healthy(name)) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const onState = (changed: string) => {
+        if (changed !== name || !this.healthy(name)) return
+        finish(true)
+      }
+      const timer = this.deps.clock.setTimer(limitMs, () => finish(false))
+      const finish = (ok: boolean) => {
+        timer.cancel()
+        this.off('service.state', onState)
+        resolve(ok)
+      }
+      this.on('service.state', onState)
+    })
+  }
+
+  private fill(svc: Service): void {
+    for (const slot of svc.slots) if (!slot.run && slot.status !== 'backoff') this.launch(svc, slot)
+    this.changed(svc.unit.name)
+  }
+
+  private reset(slot: Slot): void {
+    slot.timer?.cancel()
+    slot.timer = undefined
+    slot.restarts = 0
+    slot.fastFailures = 0
+    slot.status = 'stopped'
+  }
+
+  private launch(svc: Service, slot: Slot): void {
+    if (this.closing || svc.held) return
+    const unit = svc.unit
+    const run = this.deps.runs.create(unit, 'service', undefined, {instance: slot.index})
+    slot.run = run
+    slot.status = 'starting'
+    slot.timer?.cancel()
+    slot.timer = undefined
+    void this.deps.runs
+      .launch(run, (outcome) => this.exited(svc, slot, run, outcome))
+      .then(() => {
+        if (slot.run !== run || run.record.status === 'ended') return
+        const healthyMs = unit.healthy_after / NS.ms
+        if (healthyMs === 0) this.becameHealthy(svc, slot, run)
+        else slot.timer = this.deps.clock.setTimer(healthyMs, () => this.becameHealthy(svc, slot, run))
+        this.changed(unit.name)
+      })
+  }
+
+  private becameHealthy(svc: Service, slot: Slot, run: LiveRun): void {
+    if (slot.run !== run) return
+    slot.timer = undefined
+    slot.status = 'running'
+    slot.restarts = 0
+    slot.fastFailures = 0
+    this.changed(svc.unit.name)
+  }
+
+  private exited(svc: Service, slot: Slot, run: LiveRun, outcome: AttemptOutcome): void {
+    if (slot.run === run) {
+      slot.timer?.cancel()
+      slot.timer = undefined
+    }
+    const unit = run.unit
+    const clean = outcome.startError === undefined && outcome.signal === null && outcome.exitCode !== null && unit.exit_codes.includes(outcome.exitCode)
+    const stoppedBySched = run.stopping !== undefined || svc.held || this.closing
+    const facts = {livedMs: outcome.endedAt - outcome.startedAt, clean, stoppedBySched}
+    // The end reason says whether it failed; FATAL, decided from the same facts, says start_failed.
+    const failure = !clean && !stoppedBySched
+    const decision = afterExit(unit, slot, {...facts, failure})
+    const reason = this.deps.runs.complete(run, outcome, {fatal: decision.fatal})
+    if (slot.run !== run) return
+    slot.run = undefined
+    slot.restarts = decision.counters.restarts
+    slot.fastFailures = decision.counters.fastFailures
+    switch (decision.next.action) {
+      case 'fatal':
+        slot.status = 'fatal'
+        this.deps.logger.error('service.fatal', {service: unit.name, instance: slot.index, fast_failures: slot.fastFailures, end_reason: reason})
+        break
+      case 'restart':
+        slot.status = 'backoff'
+        slot.timer = this.deps.clock.setTimer(decision.next.delayMs, () => {
+          slot.timer = undefined
+          if (slot.status === 'backoff') this.launch(svc, slot)
+        })
+        break
+      case 'none':
+        slot.status = 'stopped'
+    }
+    this.changed(unit.name)
+  }
+
+  private async stopSlots(svc: Service, cause: StopCause): Promise<void> {
+    const running: LiveRun[] = []
+    for (const slot of svc.slots) {
+      slot.timer?.cancel()
+      slot.timer = undefined
+      if (slot.run) {
+        running.push(slot.run)
+        this.deps.runs.requestStop(slot.run, cause)
+      } else {
+        slot.status = 'stopped'
+      }
+    }
+    this.changed(svc.unit.name)
+    await Promise.all(running.map((r) => this.deps.runs.ended(r)))
+  }
+
+  private changed(name: string): void {
+    this.emit('service.state', name, this.state(name))
+  }
+}
+
+function slotsFor(unit: Unit): Slot[] {
+  return Array.from({length: unit.instances}, (_, index) => ({index, status: 'stopped' as SlotStatus, restarts: 0, fastFailures: 0}))
+}
+
+function byPriority(a: Unit, b: Unit): number {
+  return a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+}
+
+/** One word for a service: FATAL wins, then stopped, then whatever its slots are doing. */
+function overall(svc: Service): ServiceStatus {
+  const statuses = svc.slots.map((s) => s.status)
+  if (statuses.includes('fatal')) return 'fatal'
+  if (statuses.every((s) => s === 'running')) return 'running'
+  if (statuses.every((s) => s === 'stopped')) return 'stopped'
+  if (statuses.includes('backoff')) return 'backoff'
+  return 'starting'
+}
