@@ -4,10 +4,14 @@
  * is most of a command's start-up time and a tenth of the daemon's memory.
  */
 import List from './commands/list.js'
+import Logs from './commands/logs.js'
+import Next from './commands/next.js'
+import Reload from './commands/reload.js'
 import Restart from './commands/restart.js'
 import Runs from './commands/runs.js'
 import Serve from './commands/serve.js'
 import Start from './commands/start.js'
+import Status from './commands/status.js'
 import Stop from './commands/stop.js'
 import Trigger from './commands/trigger.js'
 import Validate from './commands/validate.js'
@@ -16,10 +20,14 @@ export {execute} from '@oclif/core'
 
 export const COMMANDS = {
   list: List,
+  logs: Logs,
+  next: Next,
+  reload: Reload,
   restart: Restart,
   runs: Runs,
   serve: Serve,
   start: Start,
+  status: Status,
   stop: Stop,
   trigger: Trigger,
   validate: Validate,

@@ -1,81 +1,12 @@
-import type {SuppliedParams} from '../config/parameters.js'
 import type {Daemon} from '../engine/daemon.js'
-import {isTable} from '../config/values.js'
-import {publicRun} from '../state/run-record.js'
-import {HttpProblem} from './problem.js'
+import type {StateLayout} from '../state/layout.js'
 import type {Route} from './router.js'
-import {sendJson, sendJsonText} from './server.js'
+import {daemonRoutes} from './routes/daemon.js'
+import {logRoutes} from './routes/logs.js'
+import {runRoutes} from './routes/runs.js'
+import {taskRoutes} from './routes/tasks.js'
 
 /** The route table. The census test walks it to prove every /api route demands the token. */
-export function apiRoutes(daemon: Daemon): Route[] {
-  return [
-    {
-      method: 'GET',
-      path: '/healthz',
-      auth: false,
-      handler: (_req, res) => {
-        res.writeHead(200, {'content-type': 'text/plain'})
-        res.end('ok\n')
-      },
-    },
-    {
-      method: 'GET',
-      path: '/api/tasks',
-      auth: true,
-      handler: (_req, res) => sendJsonText(res, 200, daemon.tasksJson()),
-    },
-    {
-      method: 'GET',
-      path: '/api/tasks/:name',
-      auth: true,
-      handler: (req, res) => {
-        const body = daemon.taskJson(req.params.name)
-        if (body === undefined) throw new HttpProblem(404, `no task or service named "${req.params.name}"`, [{location: 'path.name', message: 'unknown unit', value: req.params.name}])
-        sendJsonText(res, 200, body)
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/tasks/:name/run',
-      auth: true,
-      handler: async (req, res) => {
-        const result = await daemon.trigger(req.params.name, 'api', readParams(await req.body()))
-        if (!result.ok) {
-          const status = {unknown: 404, forbidden: 403, params: 400, service: 409, closing: 503}[result.refusal]
-          const errors = result.problems?.map((p) => ({location: `body.params.${p.key}`, message: p.message, value: p.value}))
-          throw new HttpProblem(status, result.message, errors)
-        }
-        if (result.outcome === 'skipped' || result.outcome === 'queue_full') {
-          throw new HttpProblem(409, `run not started: ${result.run.message}`, undefined, {}, {run: publicRun(result.run)})
-        }
-        sendJson(res, 201, publicRun(result.run))
-      },
-    },
-    ...(['stop', 'start', 'restart'] as const).map(
-      (action): Route => ({
-        method: 'POST',
-        path: `/api/tasks/:name/${action}`,
-        auth: true,
-        handler: async (req, res) => {
-          const name = req.params.name
-          const result = action === 'stop' ? await daemon.stopUnit(name) : action === 'start' ? daemon.startService(name) : await daemon.restartService(name)
-          if (!result.ok) throw new HttpProblem({unknown: 404, forbidden: 403, conflict: 409}[result.error], result.message)
-          sendJson(res, 200, result)
-        },
-      }),
-    ),
-  ]
-}
-
-function readParams(body: unknown): SuppliedParams {
-  if (body === undefined) return {}
-  if (!isTable(body)) throw new HttpProblem(400, 'the body must be a JSON object such as {"params": {"key": "value"}}')
-  const params = body.params ?? {}
-  if (!isTable(params)) throw new HttpProblem(400, 'params must be an object', [{location: 'body.params', message: 'expected an object', value: params}])
-  for (const [key, value] of Object.entries(params)) {
-    if (!['string', 'number', 'boolean'].includes(typeof value)) {
-      throw new HttpProblem(400, `parameter "${key}" must be a string, a number or a boolean`, [{location: `body.params.${key}`, message: 'expected a string, number or boolean', value}])
-    }
-  }
-  return params as SuppliedParams
+export function apiRoutes(daemon: Daemon, layout: StateLayout): Route[] {
+  return [...daemonRoutes(daemon), ...taskRoutes(daemon), ...runRoutes(daemon), ...logRoutes(daemon, layout)]
 }

@@ -39,7 +39,7 @@ export default class List extends SchedCommand {
         const next = nextRuns.nextRunAt(u.name, now)
         const schedule = u.kind === 'service' ? `${u.instances} instance${u.instances === 1 ? '' : 's'}` : !u.cron ? c.dim('manual') : config.schedules.get(u.name)?.type === 'every' ? u.cron : `${u.cron} (${u.timezone})`
         const nextText = next === undefined ? c.dim('—') : `${formatTime(next, u.timezone)} (${formatRelative(next, now)})`
-        const last = store.list(u.name).at(-1)
+        const last = store.latest(u.name)
         const lastText = last ? `${last.state === 'active' ? 'running' : last.state} ${formatRelative(ulidTime(last.id), now)}` : c.dim('—')
         return [u.name, u.kind, schedule, nextText, lastText, u.kind === 'service' ? serviceText(books.get(u.name)?.service, daemon !== undefined, c) : '']
       })

@@ -31,7 +31,7 @@ export default class Runs extends SchedCommand {
     const layout = this.layout(flags['state-dir'], this.tryLoadConfig(flags.config))
     const store = new RunStore(layout)
     const entries = args.task ? store.list(args.task) : store.listAll()
-    const page = await queryRuns(store, entries, {task: args.task, status: flags.status, triggered_by: flags['triggered-by'], limit: flags.limit})
+    const page = await queryRuns(entries, {task: args.task, status: flags.status, triggered_by: flags['triggered-by'], limit: flags.limit}, (e) => store.read(e))
     if (flags.json) {
       this.logJson(page.runs.map(publicRun))
       return

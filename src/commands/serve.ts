@@ -50,6 +50,15 @@ Run it in a terminal, or under systemd with Type=simple and Restart=on-failure.`
       const onInt = () => shutdown('SIGINT')
       process.on('SIGTERM', onTerm)
       process.on('SIGINT', onInt)
+      process.on('SIGHUP', () => {
+        logger.info('daemon.signal', {signal: 'SIGHUP'})
+        void host.daemon.reload().then((result) => {
+          if (!result.ok) {
+            logger.error('daemon.reload_refused', {reason: result.message})
+            for (const e of result.errors) logger.error('config.error', {key: e.key, line: e.line, column: e.column, message: e.message})
+          }
+        })
+      })
     })
   }
 }

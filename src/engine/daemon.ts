@@ -1,4 +1,6 @@
-import type {Config} from '../config/load.js'
+import {createHash} from 'node:crypto'
+import {readFileSync} from 'node:fs'
+import {type Config, type ConfigIssue, type LoadOptions, loadConfigFile} from '../config/load.js'
 import type {SuppliedParams} from '../config/parameters.js'
 import {TaskJsonTemplate} from '../config/task-json.js'
 import {scheduleFor} from '../cron/schedule.js'
@@ -7,6 +9,7 @@ import {NS} from '../core/duration.js'
 import type {Logger} from '../core/logger.js'
 import type {TriggerSource, Unit} from '../core/types.js'
 import type {StateLayout} from '../state/layout.js'
+import {type RunRecord, publicRun} from '../state/run-record.js'
 import {RunStore} from '../state/runs.js'
 import {UnitBooks} from '../state/unit-books.js'
 import {missedMessage, planCatchUp} from './catch-up.js'
@@ -14,6 +17,8 @@ import {Executor, type TriggerResult} from './executor.js'
 import {JitterGate} from './jitter-gate.js'
 import {NextRuns} from './next-runs.js'
 import {recoverRuns} from './recovery.js'
+import {Metrics} from './metrics.js'
+import {RunIndex} from './run-index.js'
 import {RunLifecycle, iso} from './run-lifecycle.js'
 import {type ServiceState, Supervisor} from './supervisor.js'
 import {applyRetention, planRetention, runSizes} from './retention.js'
@@ -29,6 +34,8 @@ export interface DaemonOptions {
   /** When the daemon started (the claim's time): `@every` schedules count from it. */
   readonly startedAt: number
   readonly env?: NodeJS.ProcessEnv
+  /** How the config was loaded, so that a reload reads it the same way. */
+  readonly loadOptions?: LoadOptions
 }
 
 /** What GET /api/tasks/{name} adds to the task object. */
@@ -38,6 +45,10 @@ export interface UnitState {
   readonly queued: number
   readonly instances: ServiceState['instances']
 }
+
+export type ReloadResult =
+  | {readonly ok: true; readonly added: string[]; readonly removed: string[]; readonly changed: string[]}
+  | {readonly ok: false; readonly message: string; readonly errors: readonly ConfigIssue[]}
 
 export type ControlResult =
   | {readonly ok: true; readonly action: string; readonly unit?: string; readonly runs?: readonly string[]; readonly state?: ServiceState}
@@ -58,6 +69,8 @@ export class Daemon {
   readonly runs: RunLifecycle
   readonly executor: Executor
   readonly supervisor: Supervisor
+  readonly index = new RunIndex()
+  readonly metrics = new Metrics()
   private readonly books: UnitBooks
   private readonly scheduler: Scheduler
   private readonly gate: JitterGate
@@ -68,6 +81,7 @@ export class Daemon {
   private retentionTimer?: TimerHandle
   private sweeping?: Promise<void>
   private booting?: Promise<void>
+  private configHash = ''
 
   constructor(private readonly options: DaemonOptions) {
     const {clock, logger, layout} = options
@@ -91,8 +105,19 @@ export class Daemon {
     this.supervisor.on('service.state', (name: string, state?: ServiceState) => {
       if (state) this.books.update(name, clock.now(), {service: state})
     })
+    // Every SSE client listens here; their number is bounded by connections, not by a constant.
+    this.runs.setMaxListeners(0)
+    this.supervisor.setMaxListeners(0)
+    this.supervisor.on('service.restart', (name: string) => this.metrics.restarted(name))
+    this.runs.on('run.created', (record: RunRecord) => this.index.upsert(record))
+    this.runs.on('run.started', (record: RunRecord) => this.metrics.started(record))
+    this.runs.on('run.ended', (record: RunRecord) => {
+      this.index.upsert(record)
+      this.metrics.ended(record)
+    })
     this.scheduler = new Scheduler(clock, (due) => this.onTick(due))
     this.adopt(options.config)
+    this.configHash = fileHash(options.config.path)
   }
 
   private adopt(config: Config): void {
@@ -100,6 +125,10 @@ export class Daemon {
     this.units = new Map(config.units.map((u) => [u.name, u]))
     this.templates = new Map(config.units.map((u) => [u.name, new TaskJsonTemplate(u)]))
     this.nextRuns = new NextRuns(config.units, config.schedules, this.startedAt)
+  }
+
+  get stateDir(): string {
+    return this.options.layout.root
   }
 
   get currentConfig(): Config {
@@ -117,6 +146,8 @@ export class Daemon {
     this.books.load((path, problem) => logger.error('state.corrupt', {path, problem}))
     const entries = this.store.listAll()
     const recovered = await recoverRuns(this.store, entries.filter((e) => e.state === 'active'), now, logger)
+    this.index.load(entries)
+    for (const record of recovered.crashed) this.index.upsert(record)
     await this.sweep()
 
     // Anchors are read before any boot-time run exists, so a run_on_start run cannot hide a gap.
@@ -140,7 +171,7 @@ export class Daemon {
     this.retentionTimer = this.everyHour()
     // Services wait for their dependencies' health; the API must not wait for that.
     this.booting = this.supervisor.boot(this.config.units)
-    logger.info('daemon.start', {units: this.config.units.length, crashed_runs: recovered.crashed, resumed_runs: recovered.pending.length})
+    logger.info('daemon.start', {units: this.config.units.length, crashed_runs: recovered.crashed.length, resumed_runs: recovered.pending.length})
   }
 
   /**
@@ -158,6 +189,114 @@ export class Daemon {
     await this.runs.flush()
     await this.books.flush()
     this.options.logger.info('daemon.stop')
+  }
+
+  /**
+   * Reload (SPEC §8): the whole file is validated first and nothing changes on an error; a
+   * change to [daemon] or [scheduler] needs a restart. Added units are scheduled from now (no
+   * catch-up, no run_on_start), removed ones stop being scheduled (their queued runs end
+   * `skipped`, running ones finish), changed tasks run the new definition from their next run,
+   * changed services restart; an operator-stopped service stays stopped.
+   */
+  async reload(): Promise<ReloadResult> {
+    const loaded = loadConfigFile(this.config.path, this.options.loadOptions)
+    if (!loaded.ok) return {ok: false, message: `${this.config.path} has ${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}; nothing changed`, errors: loaded.errors}
+    const next = loaded.config
+    for (const section of ['daemon', 'scheduler'] as const) {
+      if (JSON.stringify(next[section]) !== JSON.stringify(this.config[section])) {
+        return {ok: false, message: `[${section}] changed: restart required (sched serve); nothing changed`, errors: []}
+      }
+    }
+    const fingerprint = (config: Config, name: string) => JSON.stringify([config.units.find((u) => u.name === name), config.secrets.get(name) ?? null])
+    const before = new Set(this.config.units.map((u) => u.name))
+    const after = new Set(next.units.map((u) => u.name))
+    const added = [...after].filter((n) => !before.has(n))
+    const removed = [...before].filter((n) => !after.has(n))
+    const changed = [...after].filter((n) => before.has(n) && fingerprint(next, n) !== fingerprint(this.config, n))
+    const now = this.options.clock.now()
+
+    this.adopt(next)
+    this.configHash = fileHash(next.path)
+    for (const name of added) this.books.ensure(name, now)
+    this.scheduler.set(this.scheduledUnits(now))
+    for (const name of removed) this.executor.dropQueue(name, 'its task was removed from the config by a reload')
+    for (const name of changed) {
+      const unit = this.units.get(name)!
+      if (unit.kind === 'task') this.executor.redefine(unit)
+    }
+    void this.supervisor.reload(next.units, new Set(changed))
+    this.options.logger.info('daemon.reload', {added: added.length, removed: removed.length, changed: changed.length})
+    return {ok: true, added, removed, changed}
+  }
+
+  /** True when the config file on disk is not the one loaded (a reload would change something). */
+  configStale(): boolean {
+    return fileHash(this.config.path) !== this.configHash
+  }
+
+  /** GET /metrics: counters since start, gauges read now. */
+  metricsText(): string {
+    const active = new Map<string, number>()
+    const queued = new Map<string, number>()
+    const fatal = new Map<string, number>()
+    for (const unit of this.config.units) {
+      if (unit.kind === 'task') {
+        const o = this.executor.occupancy(unit.name)
+        active.set(unit.name, o.active)
+        queued.set(unit.name, o.queued)
+      } else {
+        const instances = this.supervisor.state(unit.name)?.instances ?? []
+        active.set(unit.name, instances.filter((i) => i.run_id !== null).length)
+        fatal.set(unit.name, instances.filter((i) => i.status === 'fatal').length)
+      }
+    }
+    return this.metrics.render({active, queued, fatal}, process.memoryUsage(), this.startedAt)
+  }
+
+  /**
+   * Lifecycle events for GET /api/events: run.created, run.started, run.ended (the run) and
+   * service.state ({name, status, instances}). Returns the unsubscribe function.
+   */
+  onEvent(listener: (event: string, data: unknown) => void): () => void {
+    const forRun = (event: string) => (record: RunRecord) => listener(event, publicRun(record))
+    const handlers = [['run.created', forRun('run.created')], ['run.started', forRun('run.started')], ['run.ended', forRun('run.ended')]] as const
+    for (const [event, fn] of handlers) this.runs.on(event, fn)
+    const onService = (name: string, state?: ServiceState) => {
+      if (state) listener('service.state', {name, ...state})
+    }
+    this.supervisor.on('service.state', onService)
+    return () => {
+      for (const [event, fn] of handlers) this.runs.off(event, fn)
+      this.supervisor.off('service.state', onService)
+    }
+  }
+
+  /** Calls `fn` once when the run ends. Returns the unsubscribe function. */
+  onRunEnded(id: string, fn: () => void): () => void {
+    const listener = (record: RunRecord) => {
+      if (record.id !== id) return
+      this.runs.off('run.ended', listener)
+      fn()
+    }
+    this.runs.on('run.ended', listener)
+    return () => this.runs.off('run.ended', listener)
+  }
+
+  /** Resolves when the run has ended, or after `limitMs`. */
+  async waitForEnd(id: string, limitMs: number): Promise<void> {
+    const run = this.runs.get(id)
+    if (!run) return
+    let timer: TimerHandle | undefined
+    await Promise.race([this.runs.ended(run), new Promise<void>((resolve) => (timer = this.options.clock.setTimer(limitMs, resolve)))])
+    timer?.cancel()
+  }
+
+  /** The record of a run: from memory while it is live, else from disk. */
+  async runRecord(id: string): Promise<RunRecord | undefined> {
+    const live = this.runs.get(id)
+    if (live) return live.record
+    const entry = this.index.find(id)
+    return entry ? this.store.read(entry) : undefined
   }
 
   trigger(name: string, source: TriggerSource, params?: SuppliedParams): Promise<TriggerResult> {
@@ -310,10 +449,11 @@ export class Daemon {
     this.sweeping = (async () => {
       const {logger, clock} = this.options
       try {
-        const entries = this.store.listAll()
+        const entries = this.index.all()
         const sizes = this.config.daemon.max_storage > 0 ? await runSizes(this.store, entries) : undefined
         const doomed = planRetention(entries, {units: this.units, maxStorage: this.config.daemon.max_storage}, clock.now(), sizes)
         await applyRetention(this.store, doomed)
+        this.index.remove(new Set(doomed.map((e) => e.id)))
         if (doomed.length) logger.info('retention.sweep', {deleted_runs: doomed.length})
       } catch (error) {
         logger.error('retention.failed', {error: (error as Error).message})
@@ -323,3 +463,11 @@ export class Daemon {
   }
 }
 
+
+function fileHash(path: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex')
+  } catch {
+    return ''
+  }
+}

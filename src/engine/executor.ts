@@ -111,6 +111,26 @@ export class Executor {
     return ids
   }
 
+  /**
+   * A reload changed the task: its queued runs will run the new definition (runs in flight
+   * finish under the old one). A queued run whose parameters no longer fit ends `failed`.
+   */
+  redefine(unit: Unit): void {
+    const t = this.tasks.get(unit.name)
+    if (!t) return
+    for (const run of [...t.queue]) {
+      const params = resolveParams(unit.parameters, run.record.params)
+      if (params.ok) {
+        run.unit = unit
+        run.rendered = params.params
+        continue
+      }
+      t.queue.splice(t.queue.indexOf(run), 1)
+      void this.deps.runs.endUnstarted(run, 'failed', `its parameters no longer fit the reloaded task: ${params.problems.map((p) => p.message).join('; ')}`)
+    }
+    this.pump(unit.name)
+  }
+
   /** Queued runs of a task end `skipped` (the task was removed by a reload). */
   dropQueue(name: string, message: string): void {
     const t = this.tasks.get(name)

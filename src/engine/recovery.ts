@@ -8,7 +8,8 @@ import {killRun} from './runner/process-group.js'
 export interface Recovered {
   /** Runs that were waiting in a queue: to be resumed, oldest first. */
   readonly pending: readonly {record: RunRecord; entry: RunEntry}[]
-  readonly crashed: number
+  /** Runs found running, now ended `crashed`. */
+  readonly crashed: readonly RunRecord[]
 }
 
 /**
@@ -19,7 +20,7 @@ export interface Recovered {
  */
 export async function recoverRuns(store: RunStore, active: readonly RunEntry[], now: number, logger: Logger): Promise<Recovered> {
   const pending: {record: RunRecord; entry: RunEntry}[] = []
-  let crashed = 0
+  const crashed: RunRecord[] = []
   for (const entry of active) {
     const record = await store.read(entry)
     if (!record) continue
@@ -39,7 +40,7 @@ export async function recoverRuns(store: RunStore, active: readonly RunEntry[], 
       message: `the daemon stopped unexpectedly while this run was running${orphans ? `; killed ${orphans === 1 ? 'its orphaned process group' : `${orphans} orphaned processes`}` : ''}`,
     }
     await store.save(ended, entry)
-    crashed++
+    crashed.push(ended)
     logger.warn('run.crashed', {task: record.task_name, run: record.id, orphans_killed: orphans})
   }
   pending.sort((a, b) => (a.record.id < b.record.id ? -1 : 1))

@@ -32,11 +32,15 @@ export const HEALTHY: SlotCounters = {restarts: 0, fastFailures: 0}
  */
 export function afterExit(unit: Pick<Unit, 'restart' | 'restart_delay' | 'restart_backoff' | 'healthy_after' | 'start_retries'>, counters: SlotCounters, exit: InstanceExit): {next: NextStep; counters: SlotCounters; fatal: boolean} {
   if (exit.stoppedBySched) return {next: {action: 'none'}, counters, fatal: false}
-  const fast = !exit.clean && exit.livedMs < unit.healthy_after / NS.ms
+  // An instance that lived healthy_after was healthy even when its exit is seen before the
+  // supervisor's health timer fires (same instant, or healthy_after = 0): its backoff starts over.
+  const wasHealthy = exit.livedMs >= unit.healthy_after / NS.ms
+  const n = wasHealthy ? 0 : counters.restarts
+  const fast = !exit.clean && !wasHealthy
   const fastFailures = fast ? counters.fastFailures + 1 : 0
-  if (fast && fastFailures > unit.start_retries) return {next: {action: 'fatal'}, counters: {...counters, fastFailures}, fatal: true}
+  if (fast && fastFailures > unit.start_retries) return {next: {action: 'fatal'}, counters: {restarts: n, fastFailures}, fatal: true}
   const restart = unit.restart === 'always' || (unit.restart === 'on_failure' && exit.failure)
-  if (!restart) return {next: {action: 'none'}, counters: {...counters, fastFailures}, fatal: false}
-  const delayMs = restartDelayMs(unit.restart_delay / NS.ms, unit.restart_backoff, counters.restarts)
-  return {next: {action: 'restart', delayMs}, counters: {restarts: counters.restarts + 1, fastFailures}, fatal: false}
+  if (!restart) return {next: {action: 'none'}, counters: {restarts: n, fastFailures}, fatal: false}
+  const delayMs = restartDelayMs(unit.restart_delay / NS.ms, unit.restart_backoff, n)
+  return {next: {action: 'restart', delayMs}, counters: {restarts: n + 1, fastFailures}, fatal: false}
 }

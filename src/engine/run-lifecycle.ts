@@ -29,9 +29,12 @@ export interface LifecycleDeps {
 export interface LiveRun {
   record: RunRecord
   entry?: RunEntry
-  /** The definition the run started with: a reload changes later runs, not this one. */
-  readonly unit: Unit
-  readonly rendered: ResolvedParams
+  /**
+   * The definition the run runs with: fixed once it starts (a reload changes later runs, not
+   * this one); a queued run takes the new definition (Executor.redefine).
+   */
+  unit: Unit
+  rendered: ResolvedParams
   attempt?: Attempt
   stopping?: StopCause
   writes: Promise<void>

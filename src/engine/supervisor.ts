@@ -54,11 +54,14 @@ export interface SupervisorDeps {
  * Keeps services running: N instance slots per service, each refilled in the same slot by its
  * `restart` policy after `restart_delay` with backoff; a streak of fast failures beyond
  * `start_retries` makes the slot FATAL. Every instance's life is one run (`triggered_by =
- * "service"`). Emits `service.state` (name, state) whenever a service's state changes.
+ * "service"`). Emits `service.state` (name, state) whenever a service's state changes, and
+ * `service.restart` (name, index) when an exited instance is scheduled to start again.
  */
 export class Supervisor extends EventEmitter {
   private readonly services = new Map<string, Service>()
   private closing = false
+  /** Ends the boot-time dependency waits still pending. */
+  private readonly waits = new Set<() => void>()
 
   constructor(private readonly deps: SupervisorDeps) {
     super()
@@ -139,6 +142,9 @@ export class Supervisor extends EventEmitter {
    */
   async shutdown(timeoutMs: number): Promise<void> {
     this.closing = true
+    // Nothing starts any more, and the daemon awaits boot() before it exits: a dependent still
+    // waiting for its dependency must not hold shutdown for up to 2 × healthy_after + 30 s.
+    for (const giveUp of [...this.waits]) giveUp()
     const deadline = this.deps.clock.setTimer(timeoutMs, () => {
       for (const svc of this.services.values()) for (const slot of svc.slots) slot.run?.attempt?.kill()
     })
@@ -206,7 +212,7 @@ export class Supervisor extends EventEmitter {
       const depUnit = this.services.get(dep)?.unit
       const limit = 2 * ((depUnit?.healthy_after ?? 0) / NS.ms) + 30_000
       const ok = await this.waitHealthy(dep, limit)
-      if (!ok) this.deps.logger.warn('service.dependency_unhealthy', {service: unit.name, depends_on: dep, waited_ms: limit})
+      if (!ok && !this.closing) this.deps.logger.warn('service.dependency_unhealthy', {service: unit.name, depends_on: dep, waited_ms: limit})
     })
     await Promise.all(waits)
   }
@@ -222,14 +228,19 @@ export class Supervisor extends EventEmitter {
       const finish = (ok: boolean) => {
         timer.cancel()
         this.off('service.state', onState)
+        this.waits.delete(giveUp)
         resolve(ok)
       }
+      const giveUp = () => finish(false)
+      this.waits.add(giveUp)
       this.on('service.state', onState)
     })
   }
 
   private fill(svc: Service): void {
-    for (const slot of svc.slots) if (!slot.run && slot.status !== 'backoff') this.launch(svc, slot)
+    // FATAL holds until a start/restart resets the slot: a boot-time dependency wait that ends
+    // after an operator start must not revive it.
+    for (const slot of svc.slots) if (!slot.run && slot.status !== 'backoff' && slot.status !== 'fatal') this.launch(svc, slot)
     this.changed(svc.unit.name)
   }
 
@@ -293,6 +304,7 @@ export class Supervisor extends EventEmitter {
         break
       case 'restart':
         slot.status = 'backoff'
+        this.emit('service.restart', unit.name, slot.index)
         slot.timer = this.deps.clock.setTimer(decision.next.delayMs, () => {
           slot.timer = undefined
           if (slot.status === 'backoff') this.launch(svc, slot)

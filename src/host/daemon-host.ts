@@ -75,7 +75,7 @@ export class DaemonHost {
   }
 
   private listen(host: string, port: number, token: string): Promise<string> {
-    const server = createApiServer({routes: apiRoutes(this.daemon), token, logger: this.options.logger})
+    const server = createApiServer({routes: apiRoutes(this.daemon, this.options.layout), token, logger: this.options.logger})
     this.server = server
     return new Promise((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {

@@ -25,7 +25,9 @@ export async function handleRequest(daemon: Daemon, request: RequestEnvelope): P
       return controlAnswer(daemon.startService(request.unit))
     case 'restart':
       return controlAnswer(await daemon.restartService(request.unit))
-    default:
-      return {ok: false, message: `this daemon does not handle "${request.type}" requests`, data: {refusal: 'unsupported'}}
+    case 'reload': {
+      const result = await daemon.reload()
+      return result.ok ? {ok: true, data: result} : {ok: false, message: result.message, data: {refusal: 'invalid', errors: result.errors}}
+    }
   }
 }

@@ -1,7 +1,7 @@
 import {END_REASONS, RUN_STATUS, TRIGGER_SOURCES} from '../core/types.js'
 import {SchedError, ExitCode} from '../core/errors.js'
 import type {RunRecord} from './run-record.js'
-import type {RunEntry, RunStore} from './runs.js'
+import type {RunEntry} from './runs.js'
 
 export interface RunQuery {
   readonly task?: string
@@ -32,41 +32,35 @@ export function checkRunQuery(q: Pick<RunQuery, 'status' | 'triggered_by'>): voi
 }
 
 /**
- * Runs newest first. Listings carry id, trigger source and end reason in the file names, so
- * filtering reads no record; only the page shown (and, for pending/running, the few active
- * records) is read.
+ * Runs newest first. `entries` must be sorted oldest first (as RunStore.list/listAll and the
+ * daemon's index keep them). File names carry id, trigger source and end reason, so filtering
+ * and counting read no record: one backward pass, then only the page (and, for pending/running,
+ * the few active records) is read — through `read`, which the daemon answers from memory for
+ * live runs.
  */
-export async function queryRuns(store: RunStore, entries: readonly RunEntry[], q: RunQuery): Promise<RunPage> {
+export async function queryRuns(entries: readonly RunEntry[], q: RunQuery, read: (entry: RunEntry) => Promise<RunRecord | undefined>): Promise<RunPage> {
   checkRunQuery(q)
-  let matching = entries.filter(
-    (e) =>
-      (q.task === undefined || e.unit === q.task) &&
-      (q.triggered_by === undefined || e.triggered_by === q.triggered_by) &&
-      (q.status === undefined || matchesState(e, q.status)) &&
-      (q.before === undefined || e.id < q.before),
-  )
-  matching = [...matching].sort((a, b) => (a.id < b.id ? 1 : -1))
   const wantPhase = q.status === 'pending' || q.status === 'running'
   const runs: RunRecord[] = []
-  let total = matching.length
-  let i = 0
-  for (; i < matching.length && runs.length < q.limit; i++) {
-    const record = await store.read(matching[i])
-    if (!record) continue
-    if (wantPhase && record.status !== q.status) {
-      total--
+  let total = 0
+  let more = false
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i]
+    if (q.before !== undefined && e.id >= q.before) continue
+    if ((q.task !== undefined && e.unit !== q.task) || (q.triggered_by !== undefined && e.triggered_by !== q.triggered_by)) continue
+    if (q.status !== undefined && !matchesState(e, q.status)) continue
+    if (!wantPhase && runs.length >= q.limit) {
+      total++
+      more = true
       continue
     }
-    runs.push(record)
+    // Pending and running share the `active` file name: those few records must be read.
+    const record = runs.length < q.limit || wantPhase ? await read(e) : undefined
+    if (!record || (wantPhase && record.status !== q.status)) continue
+    total++
+    if (runs.length < q.limit) runs.push(record)
+    else more = true
   }
-  if (wantPhase) {
-    // The rest of the active runs must be read to count them exactly; there are few.
-    for (let j = i; j < matching.length; j++) {
-      const record = await store.read(matching[j])
-      if (!record || record.status !== q.status) total--
-    }
-  }
-  const more = runs.length === q.limit && i < matching.length
   return {runs, total, next: more ? runs.at(-1)!.id : null}
 }
 

@@ -110,6 +110,43 @@ export class RunStore {
     return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1))
   }
 
+  /** A unit's newest run, found without parsing or sorting the whole listing. */
+  latest(unit: string): RunEntry | undefined {
+    let files: string[]
+    try {
+      files = readdirSync(this.layout.runsDir(unit))
+    } catch {
+      return undefined
+    }
+    let best: RunEntry | undefined
+    for (const file of files) {
+      if (best && file.slice(0, 26) < best.id) continue
+      const entry = parseRunFileName(unit, file)
+      // The same id twice is a crash between a run's active and ended files: ended wins.
+      if (entry && (!best || entry.id > best.id || best.state === 'active')) best = entry
+    }
+    return best
+  }
+
+  /** Runs still pending or running, in every unit, oldest first. */
+  listActive(): RunEntry[] {
+    const found: RunEntry[] = []
+    for (const unit of this.units()) {
+      let files: string[]
+      try {
+        files = readdirSync(this.layout.runsDir(unit))
+      } catch {
+        continue
+      }
+      for (const file of files) {
+        if (!file.endsWith('.active.json')) continue
+        const entry = parseRunFileName(unit, file)
+        if (entry) found.push(entry)
+      }
+    }
+    return found.sort((a, b) => (a.id < b.id ? -1 : 1))
+  }
+
   listAll(): RunEntry[] {
     return this.units()
       .flatMap((u) => this.list(u))

@@ -72,6 +72,11 @@ export class FakeClock implements Clock {
     this.advanceTo(this.current)
   }
 
+  /** When the earliest armed timer is due, if any (for tests that step through async code). */
+  nextDue(): number | undefined {
+    return this.timers[0]?.at
+  }
+
   /** Armed timers. */
   pending(): number {
     return this.timers.length

@@ -1,0 +1,63 @@
+import {VERSION} from '../../core/version.js'
+import type {Daemon} from '../../engine/daemon.js'
+import {HttpProblem} from '../problem.js'
+import type {Route} from '../router.js'
+import {sendJson} from '../server.js'
+
+/** Liveness, the daemon itself, reload, and metrics. */
+export function daemonRoutes(daemon: Daemon): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/healthz',
+      auth: false,
+      handler: (_req, res) => {
+        res.writeHead(200, {'content-type': 'text/plain'})
+        res.end('ok\n')
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/daemon',
+      auth: true,
+      handler: (_req, res) => {
+        const config = daemon.currentConfig
+        sendJson(res, 200, {
+          version: VERSION,
+          pid: process.pid,
+          started_at: new Date(daemon.startedAt).toISOString(),
+          config_path: config.path,
+          state_dir: daemon.stateDir,
+          timezone: config.scheduler.timezone,
+          config_stale: daemon.configStale(),
+        })
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/daemon/reload',
+      auth: true,
+      handler: async (_req, res) => {
+        const result = await daemon.reload()
+        if (!result.ok) {
+          throw new HttpProblem(
+            400,
+            result.message,
+            result.errors.map((e) => ({location: e.key ? `config.${e.key}` : 'config', message: `${e.line}:${e.column}: ${e.message}${e.hint ? ` (${e.hint})` : ''}`})),
+          )
+        }
+        sendJson(res, 200, {added: result.added, removed: result.removed, changed: result.changed})
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      auth: true,
+      handler: (_req, res) => {
+        const text = daemon.metricsText()
+        res.writeHead(200, {'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text)})
+        res.end(text)
+      },
+    },
+  ]
+}

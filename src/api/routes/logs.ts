@@ -1,0 +1,105 @@
+import {existsSync} from 'node:fs'
+import type {Daemon} from '../../engine/daemon.js'
+import type {StateLayout} from '../../state/layout.js'
+import {DEFAULT_FROM, DEFAULT_LIMIT, MAX_LIMIT, followLog, rawLogStream, readLogPage} from '../../state/log-reader.js'
+import type {RunRecord} from '../../state/run-record.js'
+import {HttpProblem} from '../problem.js'
+import type {ApiRequest, Route} from '../router.js'
+import {sendJson} from '../server.js'
+import {SseStream} from '../sse.js'
+
+/** A run's log: pages of lines, the raw text, and a live SSE stream; plus the daemon's event stream. */
+export function logRoutes(daemon: Daemon, layout: StateLayout): Route[] {
+  const runOf = async (req: ApiRequest): Promise<RunRecord> => {
+    const run = await daemon.runRecord(req.params.id)
+    if (!run) throw new HttpProblem(404, `no run ${req.params.id}`, [{location: 'path.id', message: 'unknown run', value: req.params.id}])
+    return run
+  }
+  const logPath = (run: RunRecord) => layout.logFile(run.task_name, run.id)
+
+  return [
+    {
+      method: 'GET',
+      path: '/api/runs/:id/log',
+      auth: true,
+      handler: async (req, res) => {
+        const run = await runOf(req)
+        const from = integer(req, 'from', DEFAULT_FROM, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
+        const limit = integer(req, 'limit', DEFAULT_LIMIT, 1, MAX_LIMIT)
+        const page = await readLogPage(logPath(run), {from, limit})
+        sendJson(res, 200, {...page, finalized: page.finalized || (run.status === 'ended' && !existsSync(logPath(run)))})
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/runs/:id/log/raw',
+      auth: true,
+      handler: async (req, res) => {
+        const run = await runOf(req)
+        res.writeHead(200, {'content-type': 'text/plain; charset=utf-8'})
+        const stream = rawLogStream(logPath(run))
+        stream.on('error', () => res.destroy())
+        req.raw.on('close', () => stream.destroy())
+        stream.pipe(res)
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/runs/:id/log/stream',
+      auth: true,
+      handler: async (req, res) => {
+        const run = await runOf(req)
+        // A reconnecting client resumes after the last line it saw.
+        const lastId = req.raw.headers['last-event-id']
+        const from = typeof lastId === 'string' && /^\d+$/.test(lastId) ? Number(lastId) + 1 : integer(req, 'from', 0, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
+        const sse = new SseStream(req.raw, res)
+        let lastLine = from - 1
+        const done = async () => {
+          const final = (await daemon.runRecord(run.id)) ?? run
+          sse.send('done', JSON.stringify({final_line: lastLine, status: final.status, end_reason: final.end_reason, exit_code: final.exit_code}))
+          sse.close()
+        }
+        // A run that never started has no log to wait for.
+        if (run.status === 'ended' && !existsSync(logPath(run))) {
+          await done()
+          return
+        }
+        const follower = followLog(
+          logPath(run),
+          from,
+          (line) => {
+            lastLine = line.n
+            sse.send('line', JSON.stringify(line), line.n)
+          },
+          () => void done(),
+        )
+        sse.onClose(() => follower.close())
+        // A queued run removed before it started ends without ever writing a log.
+        const unsubscribe = daemon.onRunEnded(run.id, () => {
+          if (!existsSync(logPath(run))) void done()
+        })
+        sse.onClose(unsubscribe)
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/events',
+      auth: true,
+      handler: (req, res) => {
+        const sse = new SseStream(req.raw, res)
+        const unsubscribe = daemon.onEvent((event, data) => sse.send(event, JSON.stringify(data)))
+        sse.onClose(unsubscribe)
+      },
+    },
+  ]
+}
+
+function integer(req: ApiRequest, key: string, dflt: number, min: number, max: number): number {
+  const raw = req.query.get(key)
+  if (raw === null || raw === '') return dflt
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new HttpProblem(400, `${key} must be an integer${min > -Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : ''}`, [{location: `query.${key}`, message: 'invalid', value: raw}])
+  }
+  return n
+}

@@ -1,0 +1,62 @@
+import type {Daemon} from '../../engine/daemon.js'
+import {SchedError} from '../../core/errors.js'
+import {publicRun} from '../../state/run-record.js'
+import {type RunQuery, queryRuns} from '../../state/run-query.js'
+import {HttpProblem} from '../problem.js'
+import type {ApiRequest, Route} from '../router.js'
+import {sendJson} from '../server.js'
+
+const MAX_LIMIT = 1000
+const DEFAULT_LIMIT = 50
+
+/** /api/runs: history newest first, one run, stopping a run. */
+export function runRoutes(daemon: Daemon): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/runs',
+      auth: true,
+      handler: async (req, res) => {
+        let page
+        try {
+          page = await queryRuns(daemon.index.all(), runQuery(req), (e) => daemon.runRecord(e.id))
+        } catch (error) {
+          if (error instanceof SchedError) throw new HttpProblem(400, error.message, [{location: 'query', message: error.hint ?? error.message}])
+          throw error
+        }
+        sendJson(res, 200, {runs: page.runs.map(publicRun), total: page.total, next: page.next})
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/runs/:id',
+      auth: true,
+      handler: async (req, res) => {
+        const run = await daemon.runRecord(req.params.id)
+        if (!run) throw new HttpProblem(404, `no run ${req.params.id}`, [{location: 'path.id', message: 'unknown run', value: req.params.id}])
+        sendJson(res, 200, publicRun(run))
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/runs/:id/stop',
+      auth: true,
+      handler: async (req, res) => {
+        const result = await daemon.stopRun(req.params.id)
+        if (!result.ok) throw new HttpProblem(result.error === 'unknown' ? 404 : 409, result.message)
+        sendJson(res, 200, result)
+      },
+    },
+  ]
+}
+
+function runQuery(req: ApiRequest): RunQuery {
+  const q = req.query
+  const limitText = q.get('limit')
+  const limit = limitText === null ? DEFAULT_LIMIT : Number(limitText)
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new HttpProblem(400, `limit must be an integer from 1 to ${MAX_LIMIT}`, [{location: 'query.limit', message: 'out of range', value: limitText}])
+  }
+  const value = (key: string) => q.get(key) || undefined
+  return {task: value('task_name'), status: value('status'), triggered_by: value('triggered_by'), before: value('before'), limit}
+}

@@ -1,0 +1,89 @@
+import type {SuppliedParams} from '../../config/parameters.js'
+import {isTable} from '../../config/values.js'
+import {parseDuration} from '../../core/duration.js'
+import type {Daemon} from '../../engine/daemon.js'
+import {publicRun} from '../../state/run-record.js'
+import {HttpProblem} from '../problem.js'
+import type {Route} from '../router.js'
+import {sendJson, sendJsonText} from '../server.js'
+
+/** /api/tasks: the units, their state, and what can be done to them. */
+export function taskRoutes(daemon: Daemon): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/tasks',
+      auth: true,
+      handler: (_req, res) => sendJsonText(res, 200, daemon.tasksJson()),
+    },
+    {
+      method: 'GET',
+      path: '/api/tasks/:name',
+      auth: true,
+      handler: (req, res) => {
+        const body = daemon.taskJson(req.params.name)
+        if (body === undefined) throw new HttpProblem(404, `no task or service named "${req.params.name}"`, [{location: 'path.name', message: 'unknown unit', value: req.params.name}])
+        sendJsonText(res, 200, body)
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/tasks/:name/run',
+      auth: true,
+      handler: async (req, res) => {
+        const result = await daemon.trigger(req.params.name, 'api', readParams(await req.body()))
+        if (!result.ok) {
+          const status = {unknown: 404, forbidden: 403, params: 400, service: 409, closing: 503}[result.refusal]
+          const errors = result.problems?.map((p) => ({location: `body.params.${p.key}`, message: p.message, value: p.value}))
+          throw new HttpProblem(status, result.message, errors)
+        }
+        if (result.outcome === 'skipped' || result.outcome === 'queue_full') {
+          throw new HttpProblem(409, `run not started: ${result.run.message}`, undefined, {}, {run: publicRun(result.run)})
+        }
+        let run = result.run
+        if (req.query.get('wait') === 'true') {
+          const limit = waitTimeout(req.query.get('wait_timeout'))
+          await daemon.waitForEnd(run.id, limit)
+          run = (await daemon.runRecord(run.id)) ?? run
+        }
+        sendJson(res, 201, publicRun(run))
+      },
+    },
+    ...(['stop', 'start', 'restart'] as const).map(
+      (action): Route => ({
+        method: 'POST',
+        path: `/api/tasks/:name/${action}`,
+        auth: true,
+        handler: async (req, res) => {
+          const name = req.params.name
+          const result = action === 'stop' ? await daemon.stopUnit(name) : action === 'start' ? daemon.startService(name) : await daemon.restartService(name)
+          if (!result.ok) throw new HttpProblem({unknown: 404, forbidden: 403, conflict: 409}[result.error], result.message)
+          sendJson(res, 200, result)
+        },
+      }),
+    ),
+  ]
+}
+
+function readParams(body: unknown): SuppliedParams {
+  if (body === undefined) return {}
+  if (!isTable(body)) throw new HttpProblem(400, 'the body must be a JSON object such as {"params": {"key": "value"}}')
+  const params = body.params ?? {}
+  if (!isTable(params)) throw new HttpProblem(400, 'params must be an object', [{location: 'body.params', message: 'expected an object', value: params}])
+  for (const [key, value] of Object.entries(params)) {
+    if (!['string', 'number', 'boolean'].includes(typeof value)) {
+      throw new HttpProblem(400, `parameter "${key}" must be a string, a number or a boolean`, [{location: `body.params.${key}`, message: 'expected a string, number or boolean', value}])
+    }
+  }
+  return params as SuppliedParams
+}
+
+const MAX_WAIT_MS = 3_600_000
+
+/** `wait_timeout` (a duration, default 60s, at most 1h): how long ?wait=true holds the request. */
+function waitTimeout(raw: string | null): number {
+  if (raw === null) return 60_000
+  const ns = parseDuration(raw)
+  if (ns === undefined) throw new HttpProblem(400, `wait_timeout "${raw}" is not a duration`, [{location: 'query.wait_timeout', message: 'expected a duration such as "30s"', value: raw}])
+  return Math.min(ns / 1e6, MAX_WAIT_MS)
+}

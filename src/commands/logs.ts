@@ -1,0 +1,108 @@
+import {Args, Flags} from '@oclif/core'
+import {ExitCode, SchedCommand} from '../cli/base.js'
+import {SchedError} from '../core/errors.js'
+import {ULID_PATTERN} from '../core/ulid.js'
+import type {LogLine} from '../state/log-format.js'
+import {followLog, readLogPage} from '../state/log-reader.js'
+import {type RunEntry, RunStore} from '../state/runs.js'
+
+const PAGE = 10_000
+const NEXT_RUN_POLL_MS = 200
+
+export default class Logs extends SchedCommand {
+  static summary = "Show a run's output."
+  static description = `Shows the log of a run, or of the newest run of a task or service. stdout lines go to stdout; stderr lines and sched's own lines go to stderr. Reads the state directory; needs no daemon.
+
+With -f it follows the run until it ends; for a service it then follows the next run of the same instance, across restarts, until interrupted.`
+  static examples = [
+    {command: '<%= config.bin %> logs backup', description: 'The newest run of backup.'},
+    {command: '<%= config.bin %> logs backup -n 50 -f', description: 'The last 50 lines, then follow.'},
+    {command: '<%= config.bin %> logs 01JD5V7Q8M4Z6E8XK2R9T3W1YC --json', description: 'One run as NDJSON {n, ts, stream, text}.'},
+  ]
+
+  static args = {
+    target: Args.string({required: true, description: 'A task, a service, or a run id.'}),
+  }
+
+  static flags = {
+    follow: Flags.boolean({char: 'f', summary: 'Follow until the run ends (a service: across restarts).'}),
+    lines: Flags.integer({char: 'n', summary: 'Only the last N lines.', min: 0}),
+    json: Flags.boolean({summary: 'One JSON object per line: {n, ts, stream, text}.'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Logs)
+    const config = this.tryLoadConfig(flags.config)
+    const layout = this.layout(flags['state-dir'], config)
+    const store = new RunStore(layout)
+    const print = (line: LogLine) => {
+      if (flags.json) process.stdout.write(`${JSON.stringify(line)}\n`)
+      else (line.stream === 'stdout' ? process.stdout : process.stderr).write(`${line.text}\n`)
+    }
+
+    let entry = ULID_PATTERN.test(args.target) ? store.findById(args.target) : store.latest(args.target)
+    if (!entry) {
+      const known = config?.units.some((u) => u.name === args.target) || store.units().includes(args.target)
+      if (!known) throw new SchedError(`no task, service or run named "${args.target}"`, {exit: ExitCode.notFound})
+      if (!flags.follow) {
+        this.logToStderr(`${args.target} has no runs yet`)
+        return
+      }
+      entry = await waitFor(() => store.latest(args.target))
+    }
+
+    const from = flags.lines === undefined ? 0 : -flags.lines
+    if (!flags.follow) {
+      await printAll(layout.logFile(entry.unit, entry.id), from, print)
+      return
+    }
+    process.once('SIGINT', () => process.exit(0))
+    const record = store.readSync(entry)
+    await followRun(layout.logFile(entry.unit, entry.id), from, print)
+    if (record?.kind !== 'service') return
+    // A service instance that ended is followed by its slot's next run, restart after restart.
+    for (let current: RunEntry = entry; ; ) {
+      const unit = current.unit
+      const after = current.id
+      current = await waitFor(() => nextRunOfInstance(store, unit, after, record.instance_index))
+      this.logToStderr(`--- ${unit}#${record.instance_index} restarted: run ${current.id}`)
+      await followRun(layout.logFile(current.unit, current.id), 0, print)
+    }
+  }
+}
+
+function followRun(path: string, from: number, print: (line: LogLine) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const handle = followLog(path, from, print, () => {
+      handle.close()
+      resolve()
+    })
+  })
+}
+
+function nextRunOfInstance(store: RunStore, unit: string, after: string, instance: number | null): RunEntry | undefined {
+  for (const e of store.list(unit)) {
+    if (e.id <= after) continue
+    if (store.readSync(e)?.instance_index === instance) return e
+  }
+  return undefined
+}
+
+async function printAll(path: string, from: number, print: (line: LogLine) => void): Promise<void> {
+  let next = from
+  for (;;) {
+    const page = await readLogPage(path, {from: next, limit: PAGE})
+    for (const line of page.lines) print(line)
+    if (page.lines.length < PAGE) return
+    next = page.lines.at(-1)!.n + 1
+  }
+}
+
+async function waitFor<T>(probe: () => T | undefined): Promise<T> {
+  for (;;) {
+    const found = probe()
+    if (found !== undefined) return found
+    await new Promise((resolve) => setTimeout(resolve, NEXT_RUN_POLL_MS))
+  }
+}
+
