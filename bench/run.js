@@ -13,6 +13,8 @@ const ROOT = join(fileURLToPath(import.meta.url), '..', '..')
 const BIN = join(ROOT, 'bin', 'run.js')
 const {runFileName} = await import('../src/state/runs.js')
 const {ulid} = await import('../src/core/ulid.js')
+const {StateLayout} = await import('../src/state/layout.js')
+const {awaitResponse, writeRequest} = await import('../src/state/requests.js')
 
 const work = mkdtempSync(join(tmpdir(), 'sched-bench-'))
 process.on('exit', () => rmSync(work, {recursive: true, force: true}))
@@ -201,7 +203,159 @@ async function history() {
   return {boot_s_100k_runs: round(median(boots) / 1000, 3), runs_query_ms_100k_runs: round(median(queries), 1)}
 }
 
+/** Config with `n` daily cron tasks, for the listing figures of the foundation issue. */
+function manyTasks(n) {
+  let toml = '[scheduler]\ntimezone = "Europe/Bratislava"\n\n'
+  for (let i = 0; i < n; i++) toml += `[tasks.task-${i}]\nrun = "echo ${i}"\ncron = "${i % 60} ${i % 24} * * *"\ndescription = "task ${i}"\ntimeout = "5m"\n\n`
+  return toml
+}
+
+async function listing() {
+  const base = dir('listing')
+  const config = join(base, 'sched.toml')
+  writeFileSync(config, manyTasks(1000))
+  const state = dir('listing/state')
+  const lists = []
+  for (let i = 0; i < 9; i++) {
+    const t = performance.now()
+    const r = spawnSync(process.execPath, [BIN, 'list', '--json', '-c', config, '--state-dir', state], {encoding: 'utf8', maxBuffer: 64 << 20})
+    if (r.status !== 0) throw new Error(r.stderr)
+    lists.push(performance.now() - t)
+  }
+  const daemon = await serve(config, state)
+  const gets = []
+  for (let i = 0; i < 60; i++) {
+    const t = performance.now()
+    const res = await fetch(`${daemon.url}/api/tasks`, {headers: {authorization: `Bearer ${daemon.token}`}})
+    await res.arrayBuffer()
+    if (i >= 10) gets.push(performance.now() - t)
+  }
+  await daemon.stop()
+  return {list_json_ms_1000_units: round(median(lists), 1), api_tasks_ms_1000_units: round(median(gets), 2)}
+}
+
+async function control() {
+  const base = dir('control')
+  const config = join(base, 'sched.toml')
+  writeFileSync(
+    config,
+    [
+      '[tasks.t]\nrun = "true"\n',
+      // A line every 50 ms carrying the time it was written.
+      '[tasks.ticker]\nrun = \'for i in $(seq 1 60); do echo "$(date +%s%3N)"; sleep 0.05; done\'\n',
+      // Chatty: 2000 lines a second for 10 s.
+      '[tasks.chatty]\nrun = \'for s in $(seq 1 200); do seq 1 100 | sed "s/^/a chatty line of output number /"; sleep 0.05; done\'\n',
+    ].join('\n'),
+  )
+  const state = dir('control/state')
+  const daemon = await serve(config, state)
+  const auth = {authorization: `Bearer ${daemon.token}`}
+
+  // sched trigger → process started: from the request file the CLI writes (written here the
+  // same way, so node's own start-up is not counted) to the run's process being spawned.
+  const layout = new StateLayout(state)
+  const pickup = []
+  for (let i = 0; i < 20; i++) {
+    const t = Date.now()
+    const id = writeRequest(layout, {type: 'trigger', unit: 't', params: {}})
+    const answer = await awaitResponse(layout, id, 10_000)
+    const run = answer.data.run
+    pickup.push(Date.parse(run.started_at) - t)
+    await sleep(100)
+  }
+  const cliWall = []
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now()
+    const r = spawnSync(process.execPath, [BIN, 'trigger', 't', '-c', config, '--state-dir', state], {encoding: 'utf8'})
+    if (r.status !== 0) throw new Error(r.stderr)
+    cliWall.push(performance.now() - t)
+  }
+
+  // sched logs -f: when each line is printed versus when the process wrote it.
+  const started = await (await fetch(`${daemon.url}/api/tasks/ticker/run`, {method: 'POST', headers: auth})).json()
+  const follower = spawn(process.execPath, [BIN, 'logs', started.id, '-f', '-c', config, '--state-dir', state], {stdio: ['ignore', 'pipe', 'ignore']})
+  const delays = []
+  let pending = ''
+  follower.stdout.on('data', (d) => {
+    const now = Date.now()
+    pending += d
+    const lines = pending.split('\n')
+    pending = lines.pop()
+    for (const line of lines) if (/^\d{13}$/.test(line)) delays.push(now - Number(line))
+  })
+  await new Promise((resolve) => follower.on('exit', resolve))
+
+  // 50 SSE followers of a chatty run: the daemon's CPU while they stream.
+  const cpuBefore = cpuSeconds(daemon.child.pid)
+  const wallBefore = performance.now()
+  const chatty = await (await fetch(`${daemon.url}/api/tasks/chatty/run`, {method: 'POST', headers: auth})).json()
+  let dropped = 0
+  const followers = Array.from({length: 50}, async () => {
+    try {
+      const res = await fetch(`${daemon.url}/api/runs/${chatty.id}/log/stream`, {headers: auth})
+      for await (const _ of res.body) {
+        // drain
+      }
+    } catch {
+      dropped++
+    }
+  })
+  await Promise.all(followers)
+  const cores = (cpuSeconds(daemon.child.pid) - cpuBefore) / ((performance.now() - wallBefore) / 1000)
+  await daemon.stop()
+  return {
+    trigger_to_start_ms_median: round(median(pickup), 1),
+    trigger_cli_wall_ms_median: round(median(cliWall), 1),
+    logs_follow_delay_ms_median: round(median(delays.slice(5)), 1),
+    logs_follow_delay_ms_p99: round(percentile(delays.slice(5), 99), 1),
+    sse_50_followers_daemon_cores: round(cores, 2),
+    sse_50_followers_dropped: dropped,
+  }
+}
+
+/** user + system CPU seconds of a process so far. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+async function runsApi() {
+  const base = dir('runs-api')
+  const state = dir('runs-api/state')
+  const config = join(base, 'sched.toml')
+  writeFileSync(config, seedRuns(state, 100_000))
+  const daemon = await serve(config, state)
+  const times = []
+  for (let i = 0; i < 60; i++) {
+    const t = performance.now()
+    const res = await fetch(`${daemon.url}/api/runs?limit=50`, {headers: {authorization: `Bearer ${daemon.token}`}})
+    await res.arrayBuffer()
+    if (i >= 10) times.push(performance.now() - t)
+  }
+  await daemon.stop()
+  return {api_runs_limit50_ms_100k_runs: round(median(times), 2)}
+}
+
+async function servicesIdle() {
+  const base = dir('services')
+  const config = join(base, 'sched.toml')
+  let toml = ''
+  for (let i = 0; i < 20; i++) toml += `[services.svc-${i}]\nrun = "exec sleep 100000"\ninstances = 2\nhealthy_after = "1s"\n\n`
+  writeFileSync(config, toml)
+  const daemon = await serve(config, dir('services/state'))
+  await sleep(5000)
+  const before = cpuSeconds(daemon.child.pid)
+  await sleep(60_000)
+  const percent = ((cpuSeconds(daemon.child.pid) - before) / 60) * 100
+  await daemon.stop()
+  return {idle_cpu_percent_20_services_x2: round(percent, 2)}
+}
+
 const suites = {
+  listing,
+  control,
+  runs_api: runsApi,
+  services: servicesIdle,
   lateness: cronLateness,
   throughput,
   logs: logCapture,

@@ -80,3 +80,8 @@ export function sendJsonText(res: ServerResponse, status: number, text: string):
   res.writeHead(status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(text)})
   res.end(text)
 }
+
+export function sendJsonBody(res: ServerResponse, status: number, body: Buffer): void {
+  res.writeHead(status, {'content-type': 'application/json', 'content-length': body.length})
+  res.end(body)
+}

@@ -82,6 +82,7 @@ export class Daemon {
   private sweeping?: Promise<void>
   private booting?: Promise<void>
   private configHash = ''
+  private tasksCache?: {body: Buffer; until: number}
 
   constructor(private readonly options: DaemonOptions) {
     const {clock, logger, layout} = options
@@ -121,6 +122,7 @@ export class Daemon {
   }
 
   private adopt(config: Config): void {
+    this.tasksCache = undefined
     this.config = config
     this.units = new Map(config.units.map((u) => [u.name, u]))
     this.templates = new Map(config.units.map((u) => [u.name, new TaskJsonTemplate(u)]))
@@ -361,11 +363,23 @@ export class Daemon {
     return {ok: true, action: 'restarted', unit: name, state: this.supervisor.state(name)}
   }
 
-  /** The body of GET /api/tasks: every unit, sorted by name, serialised from cached fragments. */
-  tasksJson(): string {
+  /**
+   * The body of GET /api/tasks: every unit, sorted by name, serialised from cached fragments.
+   * The whole body only changes when some next_run_at passes (or on reload), so it is kept,
+   * encoded, until then.
+   */
+  tasksBody(): Buffer {
+    const now = this.options.clock.now()
+    if (this.tasksCache && now < this.tasksCache.until) return this.tasksCache.body
+    let until = Infinity
     const parts: string[] = []
-    for (const unit of this.config.units) parts.push(this.templates.get(unit.name)!.render(this.nextRunAt(unit)))
-    return `[${parts.join(',')}]`
+    for (const unit of this.config.units) {
+      const next = this.nextRunAt(unit)
+      if (next !== undefined && next < until) until = next
+      parts.push(this.templates.get(unit.name)!.render(next))
+    }
+    this.tasksCache = {body: Buffer.from(`[${parts.join(',')}]`), until}
+    return this.tasksCache.body
   }
 
   /** The body of GET /api/tasks/{name}: the task object plus its live state. */

@@ -5,7 +5,7 @@ import type {Daemon} from '../../engine/daemon.js'
 import {publicRun} from '../../state/run-record.js'
 import {HttpProblem} from '../problem.js'
 import type {Route} from '../router.js'
-import {sendJson, sendJsonText} from '../server.js'
+import {sendJson, sendJsonBody, sendJsonText} from '../server.js'
 
 /** /api/tasks: the units, their state, and what can be done to them. */
 export function taskRoutes(daemon: Daemon): Route[] {
@@ -14,7 +14,7 @@ export function taskRoutes(daemon: Daemon): Route[] {
       method: 'GET',
       path: '/api/tasks',
       auth: true,
-      handler: (_req, res) => sendJsonText(res, 200, daemon.tasksJson()),
+      handler: (_req, res) => sendJsonBody(res, 200, daemon.tasksBody()),
     },
     {
       method: 'GET',
