@@ -39,6 +39,13 @@ interface Service {
   slots: Slot[]
   /** Stopped by an operator, or not started (autostart = false): nothing restarts it. */
   held: boolean
+  /**
+   * Operator stops so far. A stop ladder can take graceful_stop: a restart still waiting for its
+   * instances to end must not bring them back after a later stop.
+   */
+  stops: number
+  /** The stop of its instances under way (operator stop, restart, reload), if any. */
+  stopping?: Promise<void>
 }
 
 /** The part of the run lifecycle a supervisor uses: a seam for tests with a fake clock. */
@@ -111,6 +118,12 @@ export class Supervisor extends EventEmitter {
     svc.held = false
     for (const slot of idle) this.reset(slot)
     this.fill(svc)
+    // Instances still going down come back once the stop is over — after whoever stopped them
+    // (a restart or a reload) has had its say; a later stop holds them again.
+    void svc.stopping?.then(() => {
+      for (const slot of svc.slots) if (!slot.run && slot.status === 'stopped') this.reset(slot)
+      this.fill(svc)
+    })
     return 'started'
   }
 
@@ -119,6 +132,7 @@ export class Supervisor extends EventEmitter {
     const svc = this.services.get(name)
     if (!svc) return false
     svc.held = true
+    svc.stops++
     await this.stopSlots(svc, cause)
     return true
   }
@@ -128,8 +142,9 @@ export class Supervisor extends EventEmitter {
     const svc = this.services.get(name)
     if (!svc) return false
     svc.held = true
+    const stops = svc.stops
     await this.stopSlots(svc, cause)
-    if (this.closing) return true
+    if (this.closing || svc.stops !== stops) return true
     svc.held = false
     for (const slot of svc.slots) this.reset(slot)
     this.fill(svc)
@@ -174,6 +189,8 @@ export class Supervisor extends EventEmitter {
     const work: Promise<unknown>[] = []
     for (const [name, svc] of this.services) {
       if (next.has(name)) continue
+      // Removed: nothing may start it again while its instances go down.
+      svc.held = true
       work.push(this.stopSlots(svc, 'reload').then(() => this.services.delete(name)))
     }
     for (const unit of [...next.values()].sort(byPriority)) {
@@ -204,7 +221,7 @@ export class Supervisor extends EventEmitter {
   }
 
   private newService(unit: Unit, held: boolean): Service {
-    return {unit, slots: slotsFor(unit), held}
+    return {unit, slots: slotsFor(unit), held, stops: 0}
   }
 
   private async dependencies(unit: Unit): Promise<void> {
@@ -316,7 +333,7 @@ export class Supervisor extends EventEmitter {
     this.changed(unit.name)
   }
 
-  private async stopSlots(svc: Service, cause: StopCause): Promise<void> {
+  private stopSlots(svc: Service, cause: StopCause): Promise<void> {
     const running: LiveRun[] = []
     for (const slot of svc.slots) {
       slot.timer?.cancel()
@@ -329,7 +346,11 @@ export class Supervisor extends EventEmitter {
       }
     }
     this.changed(svc.unit.name)
-    await Promise.all(running.map((r) => this.deps.runs.ended(r)))
+    const done = Promise.all(running.map((r) => this.deps.runs.ended(r))).then(() => {
+      if (svc.stopping === done) svc.stopping = undefined
+    })
+    svc.stopping = done
+    return done
   }
 
   private changed(name: string): void {
