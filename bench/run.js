@@ -5,13 +5,13 @@
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..')
 const BIN = join(ROOT, 'bin', 'run.js')
-const {runFileName} = await import('../src/state/runs.js')
+const {RunStore, runRelativePath} = await import('../src/state/runs.js')
 const {ulid} = await import('../src/core/ulid.js')
 const {StateLayout} = await import('../src/state/layout.js')
 const {awaitResponse, writeRequest} = await import('../src/state/requests.js')
@@ -69,19 +69,25 @@ function rssMb(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024
 }
 
-function runFiles(state, task) {
-  try {
-    return readdirSync(join(state, 'runs', task)).filter((f) => f.endsWith('.json'))
-  } catch {
-    return []
-  }
+function runStore(state) {
+  return new RunStore(new StateLayout(state))
+}
+
+/** How many runs of a task have ended. */
+function endedCount(state, task) {
+  return runStore(state)
+    .list(task)
+    .filter((e) => e.state !== 'active').length
 }
 
 /** Finished runs only: their files no longer change. */
 function endedRuns(state, task) {
-  return runFiles(state, task)
-    .filter((f) => !f.includes('.active.'))
-    .map((f) => JSON.parse(readFileSync(join(state, 'runs', task, f), 'utf8')))
+  const store = runStore(state)
+  return store
+    .list(task)
+    .filter((e) => e.state !== 'active')
+    .map((e) => store.readSync(e))
+    .filter(Boolean)
 }
 
 async function cronLateness() {
@@ -116,7 +122,7 @@ async function throughput() {
   )
   // Done when every run's final record is on disk.
   for (;;) {
-    const ended = runFiles(state, 't').filter((f) => !f.includes('.active.')).length
+    const ended = endedCount(state, 't')
     if (ended >= n) break
     await sleep(20)
   }
@@ -175,7 +181,9 @@ function seedRuns(state, total) {
       created_at: new Date(at).toISOString(), started_at: new Date(at).toISOString(), ended_at: new Date(at + 20).toISOString(),
       duration_ms: 20, retry_attempt: 0, retry_of_run_id: null, instance_index: null, params: {}, pid: 1000 + (i % 30000), log_bytes: 12, message: null,
     }
-    writeFileSync(join(state, 'runs', task, runFileName(record)), JSON.stringify(record))
+    const path = join(state, 'runs', task, runRelativePath(record))
+    mkdirSync(dirname(path), {recursive: true})
+    writeFileSync(path, JSON.stringify(record))
   }
   let toml = ''
   for (let t = 0; t < tasks; t++) toml += `[tasks.task-${t}]\nrun = "true"\ncron = "0 3 * * *"\n\n`

@@ -11,7 +11,7 @@ export function waitForRunEnd(store: RunStore, unit: string, id: string): Promis
   return new Promise((resolve) => {
     let watcher: FSWatcher | undefined
     const check = () => {
-      const entry = store.list(unit).find((e) => e.id === id)
+      const entry = store.find(unit, id)
       if (!entry || entry.state === 'active') return
       const record = store.readSync(entry)
       if (!record || record.status !== 'ended') return

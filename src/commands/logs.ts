@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {ExitCode, SchedCommand} from '../cli/base.js'
+import {checkName} from '../config/units.js'
 import {SchedError} from '../core/errors.js'
 import {ULID_PATTERN} from '../core/ulid.js'
 import type {LogLine} from '../state/log-format.js'
@@ -40,7 +41,10 @@ With -f it follows the run until it ends; for a service it then follows the next
       else (line.stream === 'stdout' ? process.stdout : process.stderr).write(`${line.text}\n`)
     }
 
-    let entry = ULID_PATTERN.test(args.target) ? store.findById(args.target) : store.latest(args.target)
+    const isId = ULID_PATTERN.test(args.target)
+    // The target becomes a path under the state dir: one that cannot be a unit name (../x) is unknown.
+    if (!isId && checkName(args.target) !== undefined) throw new SchedError(`no task, service or run named "${args.target}"`, {exit: ExitCode.notFound})
+    let entry = isId ? store.findById(args.target) : store.latest(args.target)
     if (!entry) {
       const known = config?.units.some((u) => u.name === args.target) || store.units().includes(args.target)
       if (!known) throw new SchedError(`no task, service or run named "${args.target}"`, {exit: ExitCode.notFound})
@@ -51,7 +55,8 @@ With -f it follows the run until it ends; for a service it then follows the next
       entry = await waitFor(() => store.latest(args.target))
     }
 
-    const from = flags.lines === undefined ? 0 : -flags.lines
+    // -n 0 shows no old lines (as tail -n 0); -0 would be line 0, the whole log.
+    const from = flags.lines === undefined ? 0 : flags.lines === 0 ? (await readLogPage(layout.logFile(entry.unit, entry.id), {from: -1, limit: 0})).total_lines : -flags.lines
     if (!flags.follow) {
       await printAll(layout.logFile(entry.unit, entry.id), from, print)
       return
@@ -81,11 +86,12 @@ function followRun(path: string, from: number, print: (line: LogLine) => void): 
 }
 
 function nextRunOfInstance(store: RunStore, unit: string, after: string, instance: number | null): RunEntry | undefined {
-  for (const e of store.list(unit)) {
-    if (e.id <= after) continue
-    if (store.readSync(e)?.instance_index === instance) return e
+  let found: RunEntry | undefined
+  for (const e of store.newest(unit)) {
+    if (e.id <= after) break
+    if (store.readSync(e)?.instance_index === instance) found = e
   }
-  return undefined
+  return found
 }
 
 async function printAll(path: string, from: number, print: (line: LogLine) => void): Promise<void> {

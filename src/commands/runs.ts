@@ -1,5 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import {SchedCommand} from '../cli/base.js'
+import {ExitCode, SchedCommand} from '../cli/base.js'
+import {checkName} from '../config/units.js'
+import {SchedError} from '../core/errors.js'
 import {renderTable} from '../cli/table.js'
 import {formatDuration, msToNs} from '../core/duration.js'
 import {publicRun} from '../state/run-record.js'
@@ -30,8 +32,10 @@ export default class Runs extends SchedCommand {
     const {args, flags} = await this.parse(Runs)
     const layout = this.layout(flags['state-dir'], this.tryLoadConfig(flags.config))
     const store = new RunStore(layout)
-    const entries = args.task ? store.list(args.task) : store.listAll()
-    const page = await queryRuns(entries, {task: args.task, status: flags.status, triggered_by: flags['triggered-by'], limit: flags.limit}, (e) => store.read(e))
+    // The task becomes a path under the state dir: one that cannot be a unit name (../x) is unknown.
+    if (args.task !== undefined && checkName(args.task) !== undefined) throw new SchedError(`no task or service named "${args.task}"`, {exit: ExitCode.notFound})
+    const entries = args.task ? store.newest(args.task) : store.newestAll()
+    const page = await queryRuns(entries, {task: args.task, status: flags.status, triggered_by: flags['triggered-by'], limit: flags.limit}, (e) => store.read(e), false)
     if (flags.json) {
       this.logJson(page.runs.map(publicRun))
       return
@@ -56,6 +60,6 @@ export default class Runs extends SchedCommand {
       ]
     })
     this.log(renderTable(['ID', 'TASK', 'STATUS', 'TRIGGER', 'STARTED (UTC)', 'DURATION', 'EXIT', 'MESSAGE'], rows))
-    if (page.next) this.logToStderr(c.dim(`${page.total - page.runs.length} more; use --limit`))
+    if (page.next) this.logToStderr(c.dim('more runs: use --limit, or --json | jq'))
   }
 }

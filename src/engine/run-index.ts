@@ -1,5 +1,5 @@
 import type {RunRecord} from '../state/run-record.js'
-import {type RunEntry, runFileName} from '../state/runs.js'
+import {type RunEntry, entryOf} from '../state/runs.js'
 
 /**
  * Every run the state directory holds, as listing entries sorted by id, kept by the daemon so
@@ -18,13 +18,7 @@ export class RunIndex {
 
   /** Records a run's current state; a new id (the common case) is newer than all others. */
   upsert(record: RunRecord): void {
-    const entry: RunEntry = {
-      id: record.id,
-      unit: record.task_name,
-      triggered_by: record.triggered_by,
-      state: record.status === 'ended' ? record.end_reason! : 'active',
-      file: runFileName(record),
-    }
+    const entry = entryOf(record)
     const existing = this.byId.get(record.id)
     this.byId.set(record.id, entry)
     if (existing) {

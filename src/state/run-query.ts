@@ -32,26 +32,31 @@ export function checkRunQuery(q: Pick<RunQuery, 'status' | 'triggered_by'>): voi
 }
 
 /**
- * Runs newest first. `entries` must be sorted oldest first (as RunStore.list/listAll and the
- * daemon's index keep them). File names carry id, trigger source and end reason, so filtering
- * and counting read no record: one backward pass, then only the page (and, for pending/running,
- * the few active records) is read — through `read`, which the daemon answers from memory for
- * live runs.
+ * Runs newest first, from `entries` given newest first. File names carry id, trigger source and
+ * end reason, so filtering reads no record; only the page shown (and, for pending/running, the
+ * few active records) is read — through `read`, which the daemon answers from memory for live
+ * runs. `total` is exact when `countAll` (the daemon walks its in-memory index); otherwise the
+ * walk stops at the first run past the page, so reading a page of the disk costs a page.
  */
-export async function queryRuns(entries: readonly RunEntry[], q: RunQuery, read: (entry: RunEntry) => Promise<RunRecord | undefined>): Promise<RunPage> {
+export async function queryRuns(
+  entries: Iterable<RunEntry>,
+  q: RunQuery,
+  read: (entry: RunEntry) => Promise<RunRecord | undefined>,
+  countAll = true,
+): Promise<RunPage> {
   checkRunQuery(q)
   const wantPhase = q.status === 'pending' || q.status === 'running'
   const runs: RunRecord[] = []
   let total = 0
   let more = false
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const e = entries[i]
+  for (const e of entries) {
     if (q.before !== undefined && e.id >= q.before) continue
     if ((q.task !== undefined && e.unit !== q.task) || (q.triggered_by !== undefined && e.triggered_by !== q.triggered_by)) continue
     if (q.status !== undefined && !matchesState(e, q.status)) continue
-    if (!wantPhase && runs.length >= q.limit) {
+    if (runs.length >= q.limit && !wantPhase) {
       total++
       more = true
+      if (!countAll) break
       continue
     }
     // Pending and running share the `active` file name: those few records must be read.
@@ -59,9 +64,17 @@ export async function queryRuns(entries: readonly RunEntry[], q: RunQuery, read:
     if (!record || (wantPhase && record.status !== q.status)) continue
     total++
     if (runs.length < q.limit) runs.push(record)
-    else more = true
+    else {
+      more = true
+      if (!countAll) break
+    }
   }
   return {runs, total, next: more ? runs.at(-1)!.id : null}
+}
+
+/** An array sorted oldest first, walked newest first without copying it. */
+export function* newestFirst<T>(sorted: readonly T[]): Generator<T> {
+  for (let i = sorted.length - 1; i >= 0; i--) yield sorted[i]
 }
 
 function matchesState(e: RunEntry, status: string): boolean {

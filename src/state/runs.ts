@@ -1,6 +1,6 @@
-import {mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync} from 'node:fs'
-import {mkdir, readFile, rm, unlink} from 'node:fs/promises'
-import {join} from 'node:path'
+import {mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, unlinkSync} from 'node:fs'
+import {mkdir, readFile, rm, rmdir, unlink} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
 import {END_REASONS, type EndReason, TRIGGER_SOURCES, type TriggerSource} from '../core/types.js'
 import {ULID_PATTERN} from '../core/ulid.js'
 import {writeFileAtomic, writeFileAtomicSync} from './atomic.js'
@@ -9,9 +9,12 @@ import type {StateLayout} from './layout.js'
 import type {RunRecord} from './run-record.js'
 
 /**
- * Run records on disk. The file name carries what listings filter on —
- * `<id>.<triggered_by>.<end_reason|active>.json` — so "newest failed cron runs of backup" or
- * "every run still active at boot" is a directory listing, and only the records shown are read.
+ * Run records on disk, one small file per run, named for what listings filter on:
+ * `<id>.<triggered_by>.<end_reason|active>.json`. A pending or running run's file sits in
+ * `runs/<unit>/`; when it ends it moves into `runs/<unit>/<shard>/`, the shard being the first six
+ * characters of its id — a 17-minute slice of time. So the runs still active are a short listing
+ * (boot, `sched status`), and the newest finished runs are found in the newest shards without
+ * listing a hundred thousand files.
  */
 export interface RunEntry {
   readonly id: string
@@ -19,27 +22,46 @@ export interface RunEntry {
   readonly triggered_by: TriggerSource
   /** `active` while pending or running, else the end reason. */
   readonly state: EndReason | 'active'
+  /** The record's path relative to its unit's folder. */
   readonly file: string
 }
 
 const STATES: ReadonlySet<string> = new Set([...END_REASONS, 'active'])
 const SOURCES: ReadonlySet<string> = new Set(TRIGGER_SOURCES)
+const SHARD_LENGTH = 6
+const SHARD = /^[0-9A-HJKMNP-TV-Z]{6}$/
 
 export function runFileName(record: Pick<RunRecord, 'id' | 'triggered_by' | 'status' | 'end_reason'>): string {
   const state = record.status === 'ended' ? record.end_reason : 'active'
   return `${record.id}.${record.triggered_by}.${state}.json`
 }
 
-export function parseRunFileName(unit: string, file: string): RunEntry | undefined {
+/** Where a record lives relative to its unit's folder. */
+export function runRelativePath(record: Pick<RunRecord, 'id' | 'triggered_by' | 'status' | 'end_reason'>): string {
+  const name = runFileName(record)
+  return record.status === 'ended' ? `${record.id.slice(0, SHARD_LENGTH)}/${name}` : name
+}
+
+export function entryOf(record: RunRecord): RunEntry {
+  return {
+    id: record.id,
+    unit: record.task_name,
+    triggered_by: record.triggered_by,
+    state: record.status === 'ended' ? record.end_reason! : 'active',
+    file: runRelativePath(record),
+  }
+}
+
+export function parseRunFileName(unit: string, file: string, shard?: string): RunEntry | undefined {
   const parts = file.split('.')
   if (parts.length !== 4 || parts[3] !== 'json') return undefined
   const [id, source, state] = parts
   if (!ULID_PATTERN.test(id) || !SOURCES.has(source) || !STATES.has(state)) return undefined
-  return {id, unit, triggered_by: source as TriggerSource, state: state as RunEntry['state'], file}
+  return {id, unit, triggered_by: source as TriggerSource, state: state as RunEntry['state'], file: shard ? `${shard}/${file}` : file}
 }
 
 export class RunStore {
-  /** Unit folders known to exist: one mkdir per unit, not one per write. */
+  /** Folders known to exist: one mkdir per folder, not one per write. */
   private readonly dirs = new Set<string>()
 
   constructor(
@@ -49,117 +71,152 @@ export class RunStore {
 
   /** Writes the record under its current name and removes the file of its previous state. */
   async save(record: RunRecord, previous?: RunEntry): Promise<RunEntry> {
-    const dir = this.layout.runsDir(record.task_name)
+    const entry = entryOf(record)
+    const path = this.path(entry)
+    const dir = dirname(path)
     if (!this.dirs.has(dir)) {
       await mkdir(dir, {recursive: true, mode: 0o700})
       this.dirs.add(dir)
     }
-    const file = runFileName(record)
-    await writeFileAtomic(join(dir, file), JSON.stringify(record))
-    if (previous && previous.file !== file) await unlink(join(dir, previous.file)).catch(() => {})
-    return {id: record.id, unit: record.task_name, triggered_by: record.triggered_by, state: record.status === 'ended' ? record.end_reason! : 'active', file}
+    try {
+      await writeFileAtomic(path, JSON.stringify(record))
+    } catch (error) {
+      // Retention may have removed the shard as it emptied; make it again once.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      await mkdir(dir, {recursive: true, mode: 0o700})
+      await writeFileAtomic(path, JSON.stringify(record))
+    }
+    if (previous && previous.file !== entry.file) await unlink(this.path(previous)).catch(() => {})
+    return entry
   }
 
   saveSync(record: RunRecord, previous?: RunEntry): RunEntry {
-    const dir = this.layout.runsDir(record.task_name)
-    mkdirSync(dir, {recursive: true, mode: 0o700})
-    const file = runFileName(record)
-    writeFileAtomicSync(join(dir, file), JSON.stringify(record))
-    if (previous && previous.file !== file) {
+    const entry = entryOf(record)
+    const path = this.path(entry)
+    mkdirSync(dirname(path), {recursive: true, mode: 0o700})
+    writeFileAtomicSync(path, JSON.stringify(record))
+    if (previous && previous.file !== entry.file) {
       try {
-        unlinkSync(join(dir, previous.file))
+        unlinkSync(this.path(previous))
       } catch {
         // already gone
       }
     }
-    return {id: record.id, unit: record.task_name, triggered_by: record.triggered_by, state: record.status === 'ended' ? record.end_reason! : 'active', file}
+    return entry
   }
 
   units(): string[] {
-    try {
-      return readdirSync(this.layout.runsRoot)
-    } catch {
-      return []
-    }
-  }
-
-  /**
-   * A unit's runs, oldest first. A run caught between its active and ended files (a crash
-   * during the rename) is listed once, as ended; the stale active file is removed.
-   */
-  list(unit: string): RunEntry[] {
-    let files: string[]
-    try {
-      files = readdirSync(this.layout.runsDir(unit))
-    } catch {
-      return []
-    }
-    const byId = new Map<string, RunEntry>()
-    for (const file of files) {
-      const entry = parseRunFileName(unit, file)
-      if (!entry) continue
-      const other = byId.get(entry.id)
-      if (other) {
-        const [stale, kept] = entry.state === 'active' ? [entry, other] : [other, entry]
-        this.unlinkQuietly(stale)
-        byId.set(entry.id, kept)
-      } else {
-        byId.set(entry.id, entry)
-      }
-    }
-    return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1))
-  }
-
-  /** A unit's newest run, found without parsing or sorting the whole listing. */
-  latest(unit: string): RunEntry | undefined {
-    let files: string[]
-    try {
-      files = readdirSync(this.layout.runsDir(unit))
-    } catch {
-      return undefined
-    }
-    let best: RunEntry | undefined
-    for (const file of files) {
-      if (best && file.slice(0, 26) < best.id) continue
-      const entry = parseRunFileName(unit, file)
-      // The same id twice is a crash between a run's active and ended files: ended wins.
-      if (entry && (!best || entry.id > best.id || best.state === 'active')) best = entry
-    }
-    return best
+    return listDir(this.layout.runsRoot)
   }
 
   /** Runs still pending or running, in every unit, oldest first. */
   listActive(): RunEntry[] {
+    return this.units()
+      .flatMap((unit) => this.activeOf(unit))
+      .sort(byId)
+  }
+
+  /** A unit's shards, newest first. */
+  shards(unit: string): string[] {
+    return listDir(this.layout.runsDir(unit))
+      .filter((name) => SHARD.test(name))
+      .sort()
+      .reverse()
+  }
+
+  /** The finished runs in one shard, oldest first. */
+  shardEntries(unit: string, shard: string): RunEntry[] {
     const found: RunEntry[] = []
-    for (const unit of this.units()) {
-      let files: string[]
-      try {
-        files = readdirSync(this.layout.runsDir(unit))
-      } catch {
-        continue
-      }
-      for (const file of files) {
-        if (!file.endsWith('.active.json')) continue
-        const entry = parseRunFileName(unit, file)
-        if (entry) found.push(entry)
-      }
+    for (const file of listDir(join(this.layout.runsDir(unit), shard))) {
+      const entry = parseRunFileName(unit, file, shard)
+      if (entry && entry.state !== 'active') found.push(entry)
     }
-    return found.sort((a, b) => (a.id < b.id ? -1 : 1))
+    return found.sort(byId)
+  }
+
+  /**
+   * A unit's runs, oldest first. A run caught between its active and ended files (a crash during
+   * the move) is listed once, as ended; the stale active file is removed.
+   */
+  list(unit: string): RunEntry[] {
+    const ended = this.shards(unit)
+      .reverse()
+      .flatMap((shard) => this.shardEntries(unit, shard))
+    const active = this.activeOf(unit)
+    if (active.length === 0) return ended
+    const endedIds = new Set(ended.map((e) => e.id))
+    const live = active.filter((e) => {
+      if (!endedIds.has(e.id)) return true
+      this.unlinkQuietly(e)
+      return false
+    })
+    return [...ended, ...live].sort(byId)
   }
 
   listAll(): RunEntry[] {
     return this.units()
       .flatMap((u) => this.list(u))
-      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .sort(byId)
+  }
+
+  /** A unit's newest run, from its active runs and its newest shard only. */
+  latest(unit: string): RunEntry | undefined {
+    const active = this.activeOf(unit).at(-1)
+    const newestShard = this.shards(unit)[0]
+    const ended = newestShard ? this.shardEntries(unit, newestShard).at(-1) : undefined
+    if (!active) return ended
+    if (!ended) return active
+    return ended.id >= active.id ? ended : active
+  }
+
+  /**
+   * A unit's runs newest first, read shard by shard only as far as the caller iterates: the
+   * newest twenty of a hundred thousand cost a listing of the newest shards.
+   */
+  *newest(unit: string): Generator<RunEntry> {
+    const active = this.activeOf(unit).reverse()
+    let a = 0
+    for (const shard of this.shards(unit)) {
+      const entries = this.shardEntries(unit, shard)
+      for (let i = entries.length - 1; i >= 0; i--) {
+        while (a < active.length && active[a].id > entries[i].id) yield active[a++]
+        // A run caught between its active and ended files is the ended one.
+        if (a < active.length && active[a].id === entries[i].id) a++
+        yield entries[i]
+      }
+    }
+    while (a < active.length) yield active[a++]
+  }
+
+  /** Every unit's runs merged, newest first, as lazily as newest(). */
+  *newestAll(): Generator<RunEntry> {
+    const heads = this.units()
+      .map((u) => this.newest(u))
+      .map((it) => ({it, next: it.next()}))
+      .filter((h) => !h.next.done)
+    while (heads.length) {
+      let best = 0
+      for (let i = 1; i < heads.length; i++) if ((heads[i].next.value as RunEntry).id > (heads[best].next.value as RunEntry).id) best = i
+      yield heads[best].next.value as RunEntry
+      heads[best].next = heads[best].it.next()
+      if (heads[best].next.done) heads.splice(best, 1)
+    }
   }
 
   findById(id: string): RunEntry | undefined {
     if (!ULID_PATTERN.test(id)) return undefined
     for (const unit of this.units()) {
-      const entry = this.list(unit).find((e) => e.id === id)
+      const entry = this.find(unit, id)
       if (entry) return entry
     }
     return undefined
+  }
+
+  /** One run of a unit: its shard is known from its id, so this reads two short listings. */
+  find(unit: string, id: string): RunEntry | undefined {
+    const shard = id.slice(0, SHARD_LENGTH)
+    const ended = listDir(join(this.layout.runsDir(unit), shard)).find((f) => f.startsWith(`${id}.`))
+    return ended ? parseRunFileName(unit, ended, shard) : this.activeOf(unit).find((e) => e.id === id)
   }
 
   readSync(entry: RunEntry): RunRecord | undefined {
@@ -182,23 +239,47 @@ export class RunStore {
     }
   }
 
-  /** Deletes a run's record and its log files together. */
+  /** Deletes a run's record and its log files together; an emptied shard goes too. */
   async remove(entry: RunEntry): Promise<void> {
-    await rm(this.path(entry), {force: true})
+    const path = this.path(entry)
+    await rm(path, {force: true})
     const log = this.layout.logFile(entry.unit, entry.id)
     await rm(log, {force: true})
     await rm(`${log}.1`, {force: true})
+    if (entry.state !== 'active') {
+      await rmdir(dirname(path)).catch(() => {})
+      this.dirs.delete(dirname(path))
+    }
   }
 
   removeSync(entry: RunEntry): void {
-    rmSync(this.path(entry), {force: true})
+    const path = this.path(entry)
+    rmSync(path, {force: true})
     const log = this.layout.logFile(entry.unit, entry.id)
     rmSync(log, {force: true})
     rmSync(`${log}.1`, {force: true})
+    if (entry.state !== 'active') {
+      try {
+        rmdirSync(dirname(path))
+      } catch {
+        // not empty
+      }
+      this.dirs.delete(dirname(path))
+    }
   }
 
   path(entry: RunEntry): string {
     return join(this.layout.runsDir(entry.unit), entry.file)
+  }
+
+  private activeOf(unit: string): RunEntry[] {
+    const found: RunEntry[] = []
+    for (const file of listDir(this.layout.runsDir(unit))) {
+      if (!file.endsWith('.active.json')) continue
+      const entry = parseRunFileName(unit, file)
+      if (entry) found.push(entry)
+    }
+    return found.sort(byId)
   }
 
   private readOptions() {
@@ -211,5 +292,17 @@ export class RunStore {
     } catch {
       // already gone
     }
+  }
+}
+
+function byId(a: RunEntry, b: RunEntry): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
   }
 }

@@ -1,7 +1,7 @@
 import type {Daemon} from '../../engine/daemon.js'
 import {SchedError} from '../../core/errors.js'
 import {publicRun} from '../../state/run-record.js'
-import {type RunQuery, queryRuns} from '../../state/run-query.js'
+import {type RunQuery, newestFirst, queryRuns} from '../../state/run-query.js'
 import {HttpProblem} from '../problem.js'
 import type {ApiRequest, Route} from '../router.js'
 import {sendJson} from '../server.js'
@@ -19,7 +19,7 @@ export function runRoutes(daemon: Daemon): Route[] {
       handler: async (req, res) => {
         let page
         try {
-          page = await queryRuns(daemon.index.all(), runQuery(req), (e) => daemon.runRecord(e.id))
+          page = await queryRuns(newestFirst(daemon.index.all()), runQuery(req), (e) => daemon.runRecord(e.id))
         } catch (error) {
           if (error instanceof SchedError) throw new HttpProblem(400, error.message, [{location: 'query', message: error.hint ?? error.message}])
           throw error
