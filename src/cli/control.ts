@@ -27,6 +27,8 @@ export function describeControl(result: ControlResult & {ok: true}): string {
       return `nothing running for ${result.unit}`
     case 'already_running':
       return `${result.unit} is already running${state}`
+    case 'restarted_instance':
+      return `stopped run ${result.runs?.join(', ')} of ${result.unit}; the instance starts again in its slot`
     default:
       if (result.unit) return `${result.action} ${result.unit}${result.runs?.length ? ` (${result.runs.length} run${result.runs.length === 1 ? '' : 's'})` : ''}${state}`
       return `${result.action} run ${result.runs?.join(', ')}`

@@ -5,7 +5,7 @@ import {control, describeControl} from '../cli/control.js'
 export default class Stop extends SchedCommand {
   static summary = 'Stop a run, every run of a task, or a service.'
   static description =
-    'A run id stops that run with its stop ladder (stop_signal, graceful_stop, SIGKILL); a queued run ends without starting. A task name stops its active and queued runs. A service stops every instance and stays stopped until sched start or a daemon restart. Answers once what was stopped has ended. Needs a running daemon.'
+    'A run id stops that run with its stop ladder (stop_signal, graceful_stop, SIGKILL); a queued run ends without starting; a service instance\'s run is stopped and the instance starts again in its slot. A task name stops its active and queued runs. A service stops every instance and stays stopped until sched start or a daemon restart. Answers once what was stopped has ended. Needs a running daemon.'
   static examples = [
     {command: '<%= config.bin %> stop backup', description: 'Stop every run of a task.'},
     {command: '<%= config.bin %> stop 01JD5V7Q8M0000000000000000', description: 'Stop one run.'},

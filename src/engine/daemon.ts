@@ -323,10 +323,19 @@ export class Daemon {
       if (onDisk) return {ok: false, error: 'conflict', message: `run ${id} is not running (${onDisk.state === 'active' ? 'pending' : onDisk.state})`}
       return {ok: false, error: 'unknown', message: `no task, service or run named "${id}"`}
     }
-    if (run.record.kind === 'task') this.executor.stopRun(id)
-    else this.runs.requestStop(run, 'operator')
-    await this.runs.ended(run)
-    return {ok: true, action: 'stopped', runs: [id]}
+    if (run.record.kind === 'task') {
+      this.executor.stopRun(id)
+      await this.runs.ended(run)
+      return {ok: true, action: 'stopped', runs: [id]}
+    }
+    const unit = this.units.get(run.record.task_name)
+    if (unit && !unit.api_trigger) return forbidden(unit)
+    // One instance of a service: it is cycled, the service keeps its instances.
+    if (!(await this.supervisor.cycleInstance(run.record.task_name, id))) {
+      this.runs.requestStop(run, 'operator')
+      await this.runs.ended(run)
+    }
+    return {ok: true, action: 'restarted_instance', unit: run.record.task_name, runs: [id]}
   }
 
   /** A task's active and queued runs, or every instance of a service (which stays stopped). */

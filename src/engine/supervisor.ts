@@ -32,6 +32,8 @@ interface Slot {
   restarts: number
   fastFailures: number
   timer?: TimerHandle
+  /** An operator stopped this instance's run alone: it starts again at once (cycleInstance). */
+  cycling?: boolean
 }
 
 interface Service {
@@ -134,6 +136,21 @@ export class Supervisor extends EventEmitter {
     svc.held = true
     svc.stops++
     await this.stopSlots(svc, cause)
+    return true
+  }
+
+  /**
+   * `sched stop <run-id>` on one instance: the service is kept running, so that instance is
+   * stopped with its ladder and started again in its slot at once (not counted as a failure).
+   * Resolves when the old run has ended; false when the run is not an instance of this service.
+   */
+  async cycleInstance(name: string, runId: string): Promise<boolean> {
+    const slot = this.services.get(name)?.slots.find((s) => s.run?.record.id === runId)
+    if (!slot?.run) return false
+    const run = slot.run
+    slot.cycling = true
+    this.deps.runs.requestStop(run, 'operator')
+    await this.deps.runs.ended(run)
     return true
   }
 
@@ -312,6 +329,13 @@ export class Supervisor extends EventEmitter {
     const reason = this.deps.runs.complete(run, outcome, {fatal: decision.fatal})
     if (slot.run !== run) return
     slot.run = undefined
+    if (slot.cycling) {
+      slot.cycling = false
+      if (!svc.held && !this.closing) {
+        this.launch(svc, slot)
+        return
+      }
+    }
     slot.restarts = decision.counters.restarts
     slot.fastFailures = decision.counters.fastFailures
     switch (decision.next.action) {

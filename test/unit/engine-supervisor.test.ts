@@ -285,6 +285,23 @@ describe('stop, start, restart', () => {
     expect(new Set(fresh.map((p) => p.run.record.id)).size).toBe(3)
   })
 
+  it('cycleInstance() stops one instance and starts it again in its slot at once, not as a failure', async () => {
+    const h = harness(by({stopTakesMs: 300}))
+    await booted(h, units('[services.web]\nrun = "x"\ninstances = 2\nrestart_delay = "5s"\n'))
+    await h.advance(1000)
+    const target = h.runs.processes[1]
+    const cycling = h.sup.cycleInstance('web', target.run.record.id)
+    await h.advance(300)
+    expect(await cycling).toBe(true)
+    await settle()
+    expect(target.endReason).toBe('stopped')
+    const fresh = h.runs.processes.slice(2)
+    expect(fresh.map((p) => [p.instance, p.launchedAt - T0])).toEqual([[1, 1300]])
+    expect(h.runs.processes[0].endReason).toBeUndefined()
+    expect(h.sup.state('web')!.instances.map((i) => i.restarts)).toEqual([0, 0])
+    expect(await h.sup.cycleInstance('web', 'not-a-run')).toBe(false)
+  })
+
   it('restart() clears FATAL and the counters too', async () => {
     const h = harness(by({exitAfterMs: 0}))
     await booted(h, units('[services.crash]\nrun = "x"\nrestart_delay = "200ms"\nstart_retries = 2\nhealthy_after = "1s"\n'))
