@@ -38,9 +38,10 @@ export function afterExit(unit: Pick<Unit, 'restart' | 'restart_delay' | 'restar
   const n = wasHealthy ? 0 : counters.restarts
   const fast = !exit.clean && !wasHealthy
   const fastFailures = fast ? counters.fastFailures + 1 : 0
-  if (fast && fastFailures > unit.start_retries) return {next: {action: 'fatal'}, counters: {restarts: n, fastFailures}, fatal: true}
+  // FATAL stops a restart loop: an exit that would not be restarted anyway simply ends.
   const restart = unit.restart === 'always' || (unit.restart === 'on_failure' && exit.failure)
   if (!restart) return {next: {action: 'none'}, counters: {restarts: n, fastFailures}, fatal: false}
+  if (fast && fastFailures > unit.start_retries) return {next: {action: 'fatal'}, counters: {restarts: n, fastFailures}, fatal: true}
   const delayMs = restartDelayMs(unit.restart_delay / NS.ms, unit.restart_backoff, n)
   return {next: {action: 'restart', delayMs}, counters: {restarts: n + 1, fastFailures}, fatal: false}
 }

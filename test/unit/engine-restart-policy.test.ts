@@ -82,9 +82,9 @@ describe('afterExit: restart policy (one exit, healthy slot)', () => {
     expect(afterExit(p, {restarts: 3, fastFailures: 3}, cleanAfter(0))).toMatchObject({next: NONE, fatal: false, counters: {fastFailures: 0}})
   })
 
-  it('never: a fast failure still counts towards FATAL (the run that makes it is start_failed)', () => {
+  it('never: a fast failure is not FATAL — nothing restarts it, so there is no loop to stop (its run ends failed)', () => {
     const p = policy({restart: 'never', healthyMs: 1000, startRetries: 0})
-    expect(afterExit(p, HEALTHY, failedAfter(10))).toEqual({next: FATAL, counters: {restarts: 0, fastFailures: 1}, fatal: true})
+    expect(afterExit(p, HEALTHY, failedAfter(10))).toEqual({next: NONE, counters: {restarts: 0, fastFailures: 1}, fatal: false})
   })
 })
 
@@ -180,10 +180,9 @@ describe('afterExit: fast failures and FATAL (start_retries)', () => {
     expect(afterExit(policy({startRetries: 0, healthyMs: 1000}), HEALTHY, failedAfter(1000)).next).toEqual(restartIn(1000))
   })
 
-  it('FATAL wins over restart = never and on_failure (the run still ends start_failed)', () => {
-    for (const restart of ['never', 'on_failure'] as const) {
-      expect(trace(policy({restart, startRetries: 1, healthyMs: 1000}), times(2, failedAfter(0)))).toEqual([restart === 'never' ? 'none' : 'restart 1000', 'FATAL'])
-    }
+  it('FATAL ends an on_failure restart loop (the run ends start_failed); restart = never has no loop to end', () => {
+    expect(trace(policy({restart: 'on_failure', startRetries: 1, healthyMs: 1000}), times(2, failedAfter(0)))).toEqual(['restart 1000', 'FATAL'])
+    expect(trace(policy({restart: 'never', startRetries: 1, healthyMs: 1000}), times(2, failedAfter(0)))).toEqual(['none', 'none'])
   })
 
   it('a clean exit 0 is never a fast failure and resets the streak', () => {
