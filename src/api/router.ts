@@ -1,5 +1,5 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {NAME_PATTERN} from '../config/units.js'
+import {checkName} from '../config/units.js'
 import {ULID_PATTERN} from '../core/ulid.js'
 import {HttpProblem} from './problem.js'
 
@@ -25,7 +25,10 @@ export interface Route {
  * Path parameters are checked against the same patterns the config and the run ids obey, so a
  * value like `..%2F..%2Fetc` is a 404 here and never reaches the filesystem.
  */
-const PARAM_PATTERNS: Record<string, RegExp> = {name: NAME_PATTERN, id: ULID_PATTERN}
+const PARAM_CHECKS: Record<string, (value: string) => boolean> = {
+  name: (value) => checkName(value) === undefined,
+  id: (value) => ULID_PATTERN.test(value),
+}
 
 export interface Match {
   readonly route: Route
@@ -66,8 +69,8 @@ function matchSegments(segments: string[], parts: string[]): Record<string, stri
       } catch {
         return undefined
       }
-      const pattern = PARAM_PATTERNS[seg.slice(1)]
-      if (pattern && !pattern.test(value)) throw new HttpProblem(404, `no ${seg.slice(1) === 'id' ? 'run' : 'task'} "${value}"`)
+      const check = PARAM_CHECKS[seg.slice(1)]
+      if (check && !check(value)) throw new HttpProblem(404, `no ${seg.slice(1) === 'id' ? 'run' : 'task'} "${value}"`)
       params[seg.slice(1)] = value
     } else if (seg !== parts[i]) {
       return undefined

@@ -46,8 +46,10 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Trigger)
     const params = parseParamFlags(flags.param ?? [])
-    const config = this.loadConfig(flags.config)
-    const layout = this.layout(flags['state-dir'], config)
+    // A daemon runs the config it loaded: a broken edit on disk must not block triggers through it
+    // (as with stop, start and reload). Only a run in this process needs the file to be valid.
+    const loaded = this.tryLoadConfig(flags.config)
+    const layout = this.layout(flags['state-dir'], loaded)
     const daemon = liveDaemon(layout)
 
     if (daemon?.mode === 'serve') {
@@ -74,6 +76,7 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
     const interrupted = new Promise<void>((resolve) => (interrupt = resolve))
     process.once('SIGINT', () => interrupt())
     process.once('SIGTERM', () => interrupt())
+    const config = this.loadConfig(flags.config)
     const result = await runInForeground({
       config,
       layout,

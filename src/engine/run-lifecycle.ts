@@ -50,6 +50,7 @@ export interface CreateOptions {
 }
 
 const NO_PARAMS: ResolvedParams = {values: {}, env: {}, args: []}
+const PID_WRITE_DELAY_MS = 50
 
 /**
  * One run from record to end, the same for task runs and service instances: the record is on
@@ -154,11 +155,14 @@ export class RunLifecycle extends EventEmitter {
     }
     run.attempt = attempt
     if (attempt.pid !== null) {
-      // On disk too, so that `sched runs` and `sched status` show it without a daemon, and crash
-      // recovery can signal the group (start time checked) besides the SCHED_RUN_ID search.
       run.record = {...run.record, pid: attempt.pid, process_start: attempt.processStart ?? null}
-      void this.persist(run)
       this.emit('run.started', run.record)
+      // On disk too, so that `sched runs` and `sched status` show it without a daemon, and crash
+      // recovery can signal the group (start time checked) besides the SCHED_RUN_ID search. It can
+      // wait a moment: a short run writes its pid with its final record, one write fewer.
+      clock.setTimer(PID_WRITE_DELAY_MS, () => {
+        if (run.record.status !== 'ended') void this.persist(run)
+      })
     }
     if (run.stopping) attempt.stop(run.stopping)
     void attempt.done.then(onExit)
@@ -220,17 +224,20 @@ export class RunLifecycle extends EventEmitter {
     run.attempt?.stop(cause)
   }
 
-  /** Resolves once the run has ended. */
-  ended(run: LiveRun): Promise<void> {
-    if (run.record.status === 'ended') return Promise.resolve()
-    return new Promise((resolve) => {
-      const onEnd = (record: RunRecord) => {
-        if (record.id !== run.record.id) return
-        this.off('run.ended', onEnd)
-        resolve()
-      }
-      this.on('run.ended', onEnd)
-    })
+  /** Resolves once the run has ended and its final record is on disk. */
+  async ended(run: LiveRun): Promise<void> {
+    if (run.record.status !== 'ended') {
+      await new Promise<void>((resolve) => {
+        const onEnd = (record: RunRecord) => {
+          if (record.id !== run.record.id) return
+          this.off('run.ended', onEnd)
+          resolve()
+        }
+        this.on('run.ended', onEnd)
+      })
+    }
+    // A caller told "it ended" (sched stop) must find it ended when it reads the state directory.
+    await run.writes
   }
 
   /** Resolves when every write issued so far is on disk. */

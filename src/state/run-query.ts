@@ -50,9 +50,14 @@ export async function queryRuns(
   let total = 0
   let more = false
   for (const e of entries) {
-    if (q.before !== undefined && e.id >= q.before) continue
     if ((q.task !== undefined && e.unit !== q.task) || (q.triggered_by !== undefined && e.triggered_by !== q.triggered_by)) continue
     if (q.status !== undefined && !matchesState(e, q.status)) continue
+    // `total` counts every match, whichever page is asked for; `before` only picks the page.
+    if (q.before !== undefined && e.id >= q.before) {
+      if (!countAll) continue
+      if (!wantPhase || (await read(e))?.status === q.status) total++
+      continue
+    }
     if (runs.length >= q.limit && !wantPhase) {
       total++
       more = true

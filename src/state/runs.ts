@@ -139,10 +139,11 @@ export class RunStore {
    * the move) is listed once, as ended; the stale active file is removed.
    */
   list(unit: string): RunEntry[] {
+    // Active first: a run that ends between the two readings is then found in its shard.
+    const active = this.activeOf(unit)
     const ended = this.shards(unit)
       .reverse()
       .flatMap((shard) => this.shardEntries(unit, shard))
-    const active = this.activeOf(unit)
     if (active.length === 0) return ended
     const endedIds = new Set(ended.map((e) => e.id))
     const live = active.filter((e) => {
@@ -215,8 +216,13 @@ export class RunStore {
   /** One run of a unit: its shard is known from its id, so this reads two short listings. */
   find(unit: string, id: string): RunEntry | undefined {
     const shard = id.slice(0, SHARD_LENGTH)
-    const ended = listDir(join(this.layout.runsDir(unit), shard)).find((f) => f.startsWith(`${id}.`))
-    return ended ? parseRunFileName(unit, ended, shard) : this.activeOf(unit).find((e) => e.id === id)
+    for (const file of listDir(join(this.layout.runsDir(unit), shard))) {
+      // Only a record's own name counts, not the temp file of a write in progress.
+      if (!file.startsWith(`${id}.`)) continue
+      const entry = parseRunFileName(unit, file, shard)
+      if (entry) return entry
+    }
+    return this.activeOf(unit).find((e) => e.id === id)
   }
 
   readSync(entry: RunEntry): RunRecord | undefined {

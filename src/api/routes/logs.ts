@@ -8,6 +8,8 @@ import type {ApiRequest, Route} from '../router.js'
 import {sendJson} from '../server.js'
 import {SseStream} from '../sse.js'
 
+const DONE_WAIT_MS = 10_000
+
 /** A run's log: pages of lines, the raw text, and a live SSE stream; plus the daemon's event stream. */
 export function logRoutes(daemon: Daemon, layout: StateLayout): Route[] {
   const runOf = async (req: ApiRequest): Promise<RunRecord> => {
@@ -55,6 +57,8 @@ export function logRoutes(daemon: Daemon, layout: StateLayout): Route[] {
         const sse = new SseStream(req.raw, res)
         let lastLine = from - 1
         const done = async () => {
+          // The log is closed a moment before the run's record ends: `done` carries the final record.
+          await daemon.waitForEnd(run.id, DONE_WAIT_MS)
           const final = (await daemon.runRecord(run.id)) ?? run
           sse.send('done', JSON.stringify({final_line: lastLine, status: final.status, end_reason: final.end_reason, exit_code: final.exit_code}))
           sse.close()

@@ -31,6 +31,8 @@ export function taskRoutes(daemon: Daemon): Route[] {
       path: '/api/tasks/:name/run',
       auth: true,
       handler: async (req, res) => {
+        // Checked before the trigger: a 400 must not leave a run behind.
+        const wait = req.query.get('wait') === 'true' ? waitTimeout(req.query.get('wait_timeout')) : undefined
         const result = await daemon.trigger(req.params.name, 'api', readParams(await req.body()))
         if (!result.ok) {
           const status = {unknown: 404, forbidden: 403, params: 400, service: 409, closing: 503}[result.refusal]
@@ -41,9 +43,8 @@ export function taskRoutes(daemon: Daemon): Route[] {
           throw new HttpProblem(409, `run not started: ${result.run.message}`, undefined, {}, {run: publicRun(result.run)})
         }
         let run = result.run
-        if (req.query.get('wait') === 'true') {
-          const limit = waitTimeout(req.query.get('wait_timeout'))
-          await daemon.waitForEnd(run.id, limit)
+        if (wait !== undefined) {
+          await daemon.waitForEnd(run.id, wait)
           run = (await daemon.runRecord(run.id)) ?? run
         }
         sendJson(res, 201, publicRun(run))
