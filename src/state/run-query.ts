@@ -45,36 +45,28 @@ export async function queryRuns(
   countAll = true,
 ): Promise<RunPage> {
   checkRunQuery(q)
+  // Pending and running share the `active` file name: those few records must be read to decide.
   const wantPhase = q.status === 'pending' || q.status === 'running'
-  const runs: RunRecord[] = []
+  const phaseOf = async (e: RunEntry) => (await read(e))?.status
+  const page: RunEntry[] = []
   let total = 0
   let more = false
   for (const e of entries) {
     if ((q.task !== undefined && e.unit !== q.task) || (q.triggered_by !== undefined && e.triggered_by !== q.triggered_by)) continue
     if (q.status !== undefined && !matchesState(e, q.status)) continue
+    if (wantPhase && (await phaseOf(e)) !== q.status) continue
     // `total` counts every match, whichever page is asked for; `before` only picks the page.
-    if (q.before !== undefined && e.id >= q.before) {
-      if (!countAll) continue
-      if (!wantPhase || (await read(e))?.status === q.status) total++
-      continue
-    }
-    if (runs.length >= q.limit && !wantPhase) {
-      total++
-      more = true
-      if (!countAll) break
-      continue
-    }
-    // Pending and running share the `active` file name: those few records must be read.
-    const record = runs.length < q.limit || wantPhase ? await read(e) : undefined
-    if (!record || (wantPhase && record.status !== q.status)) continue
     total++
-    if (runs.length < q.limit) runs.push(record)
+    if (q.before !== undefined && e.id >= q.before) continue
+    if (page.length < q.limit) page.push(e)
     else {
       more = true
       if (!countAll) break
     }
   }
-  return {runs, total, next: more ? runs.at(-1)!.id : null}
+  // The page's records are read together, not one after another.
+  const runs = (await Promise.all(page.map(read))).filter((r): r is RunRecord => r !== undefined)
+  return {runs, total, next: more && runs.length ? runs.at(-1)!.id : null}
 }
 
 /** An array sorted oldest first, walked newest first without copying it. */
