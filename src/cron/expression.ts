@@ -80,6 +80,19 @@ export const MIN_EVERY_MS = 1000
 
 /** Parses 5- or 6-field cron, a shortcut, or `@every <duration>`; throws CronSyntaxError. */
 export function parseSchedule(source: string): ScheduleSpec {
+  let spec = parsed.get(source)
+  if (!spec) {
+    spec = parseUncached(source)
+    if (parsed.size > 10_000) parsed.clear()
+    parsed.set(source, spec)
+  }
+  return spec
+}
+
+/** Specs are immutable, and a thousand-task file repeats a few dozen expressions. */
+const parsed = new Map<string, ScheduleSpec>()
+
+function parseUncached(source: string): ScheduleSpec {
   const text = source.trim()
   if (text.startsWith('@')) return parseShortcut(text, source)
   const parts = text.split(/\s+/)

@@ -8,6 +8,8 @@ import type {Unit} from '../core/types.js'
  * tasks costs a thousand map reads, not a thousand cron searches.
  */
 export class NextRuns {
+  /** Units sharing an expression and a zone share one schedule and one cached answer. */
+  private readonly keys = new Map<string, string>()
   private readonly schedules = new Map<string, Schedule>()
   private readonly cache = new Map<string, {from: number; at: number | undefined}>()
 
@@ -16,23 +18,27 @@ export class NextRuns {
     for (const unit of units) {
       const spec = specs.get(unit.name)
       if (!spec || (spec.type === 'every' && everyAnchor === undefined)) continue
-      this.schedules.set(unit.name, scheduleFor(spec, unit.timezone, everyAnchor ?? 0))
+      const key = `${spec.source}\u0000${spec.type === 'cron' ? unit.timezone : ''}`
+      this.keys.set(unit.name, key)
+      if (!this.schedules.has(key)) this.schedules.set(key, scheduleFor(spec, unit.timezone, everyAnchor ?? 0))
     }
   }
 
   schedule(name: string): Schedule | undefined {
-    return this.schedules.get(name)
+    const key = this.keys.get(name)
+    return key === undefined ? undefined : this.schedules.get(key)
   }
 
   /** The first tick strictly after `now` that will run (dst_skipped ticks are not runs). */
   nextRunAt(name: string, now: number): number | undefined {
-    const schedule = this.schedules.get(name)
-    if (!schedule) return undefined
-    const cached = this.cache.get(name)
+    const key = this.keys.get(name)
+    if (key === undefined) return undefined
+    const cached = this.cache.get(key)
     if (cached && cached.from <= now && (cached.at === undefined || now < cached.at)) return cached.at
+    const schedule = this.schedules.get(key)!
     let tick = schedule.nextTick(now)
     while (tick && tick.kind !== 'fire') tick = schedule.nextTick(tick.at)
-    this.cache.set(name, {from: now, at: tick?.at})
+    this.cache.set(key, {from: now, at: tick?.at})
     return tick?.at
   }
 }
