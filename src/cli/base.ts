@@ -1,6 +1,6 @@
 import {Command, Errors, Flags} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
-import {type Config, type ConfigIssue, loadConfigFile} from '../config/load.js'
+import {type Config, type ConfigIssue, loadConfigFile, stateDirSetting} from '../config/load.js'
 import {locateConfig} from '../config/locate.js'
 import {ExitCode, SchedError} from '../core/errors.js'
 import {StateLayout} from '../state/layout.js'
@@ -50,16 +50,20 @@ export abstract class SchedCommand extends Command {
   }
 
   /**
-   * For commands that read state but not units (runs, logs, status): the config only says where
-   * the state directory is, so a missing or broken config must not stop them.
+   * For commands that read state but need no valid units (runs, logs, status, stop, …): the
+   * config, if it loads, and the state directory — from `[daemon] state_dir` even when a unit
+   * has an error, so a broken edit never points them at another directory.
    */
-  protected tryLoadConfig(flag: string | undefined): Config | undefined {
+  protected readContext(configFlag: string | undefined, stateFlag: string | undefined): {config?: Config; layout: StateLayout} {
+    let path: string
     try {
-      const result = loadConfigFile(this.locateConfig(flag))
-      return result.ok ? result.config : undefined
+      path = this.locateConfig(configFlag)
     } catch {
-      return undefined
+      return {layout: this.layout(stateFlag)}
     }
+    const result = loadConfigFile(path)
+    if (result.ok) return {config: result.config, layout: this.layout(stateFlag, result.config)}
+    return {layout: new StateLayout(resolveStateDir({flag: stateFlag, configured: stateDirSetting(path)}))}
   }
 
   protected layout(flag: string | undefined, config?: Config): StateLayout {

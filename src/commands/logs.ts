@@ -33,8 +33,7 @@ With -f it follows the run until it ends; for a service it then follows the next
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Logs)
-    const config = this.tryLoadConfig(flags.config)
-    const layout = this.layout(flags['state-dir'], config)
+    const {config, layout} = this.readContext(flags.config, flags['state-dir'])
     const store = new RunStore(layout)
     const print = (line: LogLine) => {
       if (flags.json) process.stdout.write(`${JSON.stringify(line)}\n`)

@@ -17,8 +17,8 @@ export default class Restart extends SchedCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Restart)
-    const config = this.tryLoadConfig(flags.config)
-    const result = await control(this.layout(flags['state-dir'], config), config, {type: 'restart', unit: args.service})
+    const {config, layout} = this.readContext(flags.config, flags['state-dir'])
+    const result = await control(layout, config, {type: 'restart', unit: args.service})
     if (flags.json) this.logJson(result)
     else this.log(describeControl(result))
   }

@@ -30,7 +30,7 @@ export default class Runs extends SchedCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Runs)
-    const layout = this.layout(flags['state-dir'], this.tryLoadConfig(flags.config))
+    const {layout} = this.readContext(flags.config, flags['state-dir'])
     const store = new RunStore(layout)
     // The task becomes a path under the state dir: one that cannot be a unit name (../x) is unknown.
     if (args.task !== undefined && checkName(args.task) !== undefined) throw new SchedError(`no task or service named "${args.task}"`, {exit: ExitCode.notFound})

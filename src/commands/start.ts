@@ -17,8 +17,8 @@ export default class Start extends SchedCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Start)
-    const config = this.tryLoadConfig(flags.config)
-    const result = await control(this.layout(flags['state-dir'], config), config, {type: 'start', unit: args.service})
+    const {config, layout} = this.readContext(flags.config, flags['state-dir'])
+    const result = await control(layout, config, {type: 'start', unit: args.service})
     if (flags.json) this.logJson(result)
     else this.log(describeControl(result))
   }

@@ -23,8 +23,7 @@ export default class Status extends SchedCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Status)
-    const config = this.tryLoadConfig(flags.config)
-    const layout = this.layout(flags['state-dir'], config)
+    const {config, layout} = this.readContext(flags.config, flags['state-dir'])
     const claim = liveDaemon(layout)
     const daemon = claim?.mode === 'serve' ? claim : undefined
     const store = new RunStore(layout)

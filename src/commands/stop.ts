@@ -22,8 +22,8 @@ export default class Stop extends SchedCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Stop)
-    const config = this.tryLoadConfig(flags.config)
-    const result = await control(this.layout(flags['state-dir'], config), config, {type: 'stop', target: args.target})
+    const {config, layout} = this.readContext(flags.config, flags['state-dir'])
+    const result = await control(layout, config, {type: 'stop', target: args.target})
     if (flags.json) this.logJson(result)
     else this.log(describeControl(result))
   }

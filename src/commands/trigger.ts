@@ -48,8 +48,7 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
     const params = parseParamFlags(flags.param ?? [])
     // A daemon runs the config it loaded: a broken edit on disk must not block triggers through it
     // (as with stop, start and reload). Only a run in this process needs the file to be valid.
-    const loaded = this.tryLoadConfig(flags.config)
-    const layout = this.layout(flags['state-dir'], loaded)
+    const {layout} = this.readContext(flags.config, flags['state-dir'])
     const daemon = liveDaemon(layout)
 
     if (daemon?.mode === 'serve') {

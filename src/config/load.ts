@@ -67,6 +67,20 @@ export function loadConfigText(text: string, path: string, options: LoadOptions 
   return new Loader(doc, path, options).load()
 }
 
+/**
+ * `[daemon] state_dir` of a file that does not load as a whole: commands that only read state
+ * must still find the right directory when a unit has an error.
+ */
+export function stateDirSetting(file: string, home: string = homedir()): string | undefined {
+  try {
+    const daemon = parseToml(readFileSync(file, 'utf8')).value.daemon
+    const dir = isTable(daemon) ? daemon.state_dir : undefined
+    return typeof dir === 'string' && dir.trim() !== '' ? resolveConfigPath(dir, dirname(resolve(file)), home) : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** Displays a key path the way it is written in TOML: tasks."db.backup".parameters[0].kind */
 export function formatPath(path: Path): string {
   let out = ''
