@@ -65,36 +65,9 @@ export function hostZone(env: NodeJS.ProcessEnv = process.env): string {
 
 function wallClock(instant: number, zone: string): number {
   const ms = ((instant % 1000) + 1000) % 1000
-  const p = formatter(zone).formatToParts(new Date(instant - ms))
-  let y = 0
-  let mo = 0
-  let d = 0
-  let h = 0
-  let mi = 0
-  let s = 0
-  for (const part of p) {
-    switch (part.type) {
-      case 'year':
-        y = Number(part.value)
-        break
-      case 'month':
-        mo = Number(part.value)
-        break
-      case 'day':
-        d = Number(part.value)
-        break
-      case 'hour':
-        h = Number(part.value)
-        break
-      case 'minute':
-        mi = Number(part.value)
-        break
-      case 'second':
-        s = Number(part.value)
-        break
-    }
-  }
-  return Date.UTC(y, mo - 1, d, h, mi, s) + ms
+  const v: Record<string, number> = {}
+  for (const part of formatter(zone).formatToParts(new Date(instant - ms))) v[part.type] = Number(part.value)
+  return Date.UTC(v.year, v.month - 1, v.day, v.hour, v.minute, v.second) + ms
 }
 
 /**

@@ -13,6 +13,7 @@ import {type RunRecord, publicRun} from '../state/run-record.js'
 import {RunStore} from '../state/runs.js'
 import {UnitBooks} from '../state/unit-books.js'
 import {missedMessage, planCatchUp} from './catch-up.js'
+import {diffConfigs} from './config-diff.js'
 import {Executor, type TriggerResult} from './executor.js'
 import {JitterGate} from './jitter-gate.js'
 import {NextRuns} from './next-runs.js'
@@ -204,17 +205,9 @@ export class Daemon {
     const loaded = loadConfigFile(this.config.path, this.options.loadOptions)
     if (!loaded.ok) return {ok: false, message: `${this.config.path} has ${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}; nothing changed`, errors: loaded.errors}
     const next = loaded.config
-    for (const section of ['daemon', 'scheduler'] as const) {
-      if (JSON.stringify(next[section]) !== JSON.stringify(this.config[section])) {
-        return {ok: false, message: `[${section}] changed: restart required (sched serve); nothing changed`, errors: []}
-      }
-    }
-    const fingerprint = (config: Config, name: string) => JSON.stringify([config.units.find((u) => u.name === name), config.secrets.get(name) ?? null])
-    const before = new Set(this.config.units.map((u) => u.name))
-    const after = new Set(next.units.map((u) => u.name))
-    const added = [...after].filter((n) => !before.has(n))
-    const removed = [...before].filter((n) => !after.has(n))
-    const changed = [...after].filter((n) => before.has(n) && fingerprint(next, n) !== fingerprint(this.config, n))
+    const diff = diffConfigs(this.config, next)
+    if (!diff.ok) return {ok: false, message: diff.message, errors: []}
+    const {added, removed, changed} = diff
     const now = this.options.clock.now()
 
     this.adopt(next)
