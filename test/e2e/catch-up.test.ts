@@ -125,7 +125,18 @@ describe.concurrent('run_on_start', () => {
     expect(await b.logText('boot', runs[1].id)).toBe('booted')
   })
 
-  // Missing behaviour: reload (SIGHUP, `sched reload`, POST /api/daemon/reload; SPEC §8) is not
-  // implemented yet — `sched serve` has no SIGHUP handler, so SIGHUP ends the daemon.
-  it.todo('does not start a run on reload (SIGHUP)')
+  it('does not start a run on reload (SIGHUP), and a reload does not catch up', async ({box}) => {
+    const b = box.with('[tasks.boot]\nrun = "echo booted"\nrun_on_start = true\n[tasks.tick]\nrun = "true"\ncron = "0 0 1 1 *"\n')
+    const daemon = await b.start()
+    await until(() => b.runs('boot').filter((r) => r.status === 'ended').length === 1, 5000, 'the startup run')
+    b.write('[tasks.boot]\nrun = "echo booted again"\nrun_on_start = true\n[tasks.tick]\nrun = "true"\ncron = "0 0 1 1 *"\n[tasks.added]\nrun = "true"\nrun_on_start = true\n')
+    daemon.child.kill('SIGHUP')
+    const served = async () => (await (await fetch(`${daemon.url}/api/tasks`, {headers: {authorization: `Bearer ${daemon.token}`}})).json()) as {name: string}[]
+    await until(async () => (await served()).some((t) => t.name === 'added'), 5000, 'the reload')
+    await sleep(500)
+    expect(daemon.child.exitCode).toBeNull()
+    expect(b.runs('boot')).toHaveLength(1)
+    expect(b.runs('added')).toEqual([])
+    expect(b.runs('tick')).toEqual([])
+  })
 })
