@@ -13,10 +13,17 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): TimerHandle
 }
 
+/** Node fires a longer timeout at once (with a warning), so longer waits are chained. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(ms, fn) {
-    const t = setTimeout(fn, Math.max(0, ms))
+    let t: NodeJS.Timeout
+    const arm = (left: number) => {
+      t = setTimeout(() => (left > MAX_TIMEOUT_MS ? arm(left - MAX_TIMEOUT_MS) : fn()), Math.min(Math.max(0, left), MAX_TIMEOUT_MS))
+    }
+    arm(ms)
     return {cancel: () => clearTimeout(t)}
   },
 }

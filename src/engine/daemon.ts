@@ -90,7 +90,7 @@ export class Daemon {
     this.startedAt = options.startedAt
     this.config = options.config
     this.store = new RunStore(layout, (path, problem, movedTo) => logger.error('state.corrupt', {path, problem, moved_to: movedTo}))
-    this.books = new UnitBooks(layout)
+    this.books = new UnitBooks(layout, (path, error) => logger.error('state.write_failed', {path, error}))
     this.gate = new JitterGate(clock)
     this.runs = new RunLifecycle({
       clock,

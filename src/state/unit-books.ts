@@ -22,8 +22,12 @@ export interface UnitBook {
 export class UnitBooks {
   private readonly books = new Map<string, UnitBook>()
   private writing = new Map<string, Promise<void>>()
+  private readonly queued = new Set<string>()
 
-  constructor(private readonly layout: StateLayout) {}
+  constructor(
+    private readonly layout: StateLayout,
+    private readonly onError?: (path: string, message: string) => void,
+  ) {}
 
   /** Reads every book; a corrupt one is reported and set aside by the reader. */
   load(onCorrupt?: (path: string, problem: string) => void): void {
@@ -63,12 +67,19 @@ export class UnitBooks {
 
   private set(name: string, book: UnitBook): UnitBook {
     this.books.set(name, book)
-    // Writes of one book are chained so an older state never lands after a newer one.
+    // One write in flight per book, and at most one more queued: it writes whatever the book
+    // holds by then, so a burst of updates (a per-second cron task, a flapping service) costs two
+    // writes, and an older state never lands after a newer one.
+    if (this.queued.has(name)) return book
     const previous = this.writing.get(name) ?? Promise.resolve()
+    this.queued.add(name)
     const write = previous
-      .then(() => mkdir(this.layout.unitsDir, {recursive: true, mode: 0o700}))
+      .then(() => {
+        this.queued.delete(name)
+        return mkdir(this.layout.unitsDir, {recursive: true, mode: 0o700})
+      })
       .then(() => writeFileAtomic(this.layout.unitFile(name), JSON.stringify(this.books.get(name))))
-      .catch(() => {})
+      .catch((error: unknown) => this.onError?.(this.layout.unitFile(name), error instanceof Error ? error.message : String(error)))
     this.writing.set(name, write)
     void write.then(() => {
       if (this.writing.get(name) === write) this.writing.delete(name)

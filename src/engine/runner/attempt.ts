@@ -156,6 +156,9 @@ export class Attempt {
       child.once('error', (error) => this.failToStart(`cannot start ${unit.shell}: ${error.message}`))
       return
     }
+    // Errors after the spawn (a failed signal through the handle) must not crash the daemon;
+    // the run's outcome comes from 'exit'.
+    child.on('error', () => {})
     this.pid = child.pid
     this.processStart = processStart(child.pid)
     this.capture(child)
