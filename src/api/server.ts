@@ -5,6 +5,8 @@ import {HttpProblem, sendProblem} from './problem.js'
 import {type ApiRequest, type Route, Router} from './router.js'
 
 export const MAX_BODY_BYTES = 1024 * 1024
+// The rest of an oversized body is not read: the connection cannot be reused.
+const CLOSE = {connection: 'close'}
 
 export interface ApiServerOptions {
   readonly routes: readonly Route[]
@@ -55,12 +57,12 @@ function authorized(header: string | undefined, expected: Buffer): boolean {
 
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > MAX_BODY_BYTES) throw new HttpProblem(413, `request body over ${MAX_BODY_BYTES} bytes`)
+  if (declared > MAX_BODY_BYTES) throw new HttpProblem(413, `request body over ${MAX_BODY_BYTES} bytes`, undefined, CLOSE)
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req) {
     size += (chunk as Buffer).length
-    if (size > MAX_BODY_BYTES) throw new HttpProblem(413, `request body over ${MAX_BODY_BYTES} bytes`)
+    if (size > MAX_BODY_BYTES) throw new HttpProblem(413, `request body over ${MAX_BODY_BYTES} bytes`, undefined, CLOSE)
     chunks.push(chunk as Buffer)
   }
   if (size === 0) return undefined
