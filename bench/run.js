@@ -12,7 +12,6 @@ import {fileURLToPath} from 'node:url'
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..')
 const BIN = join(ROOT, 'bin', 'run.js')
 const {RunStore, runRelativePath} = await import('../src/state/runs.js')
-const {ulid} = await import('../src/core/ulid.js')
 const {StateLayout} = await import('../src/state/layout.js')
 const {awaitResponse, writeRequest} = await import('../src/state/requests.js')
 
@@ -163,6 +162,20 @@ async function idleRss(tasks) {
   return round(rss, 1)
 }
 
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+
+/**
+ * A ULID for a past instant. sched's own ulid() is monotonic within a process — after seeding
+ * one history, a second would get the first one's last time — so seeded ids are made here.
+ */
+function idAt(at, seq) {
+  let time = ''
+  for (let t = at, i = 0; i < 10; i++, t = Math.floor(t / 32)) time = CROCKFORD[t % 32] + time
+  let rest = ''
+  for (let n = seq, i = 0; i < 16; i++, n = Math.floor(n / 32)) rest = CROCKFORD[n % 32] + rest
+  return time + rest
+}
+
 /** 100k finished runs over 10 tasks, written the way the daemon writes them. */
 function seedRuns(state, total) {
   const tasks = 10
@@ -174,7 +187,7 @@ function seedRuns(state, total) {
   for (let i = 0; i < total; i++) {
     const task = `task-${i % tasks}`
     const at = start + i * 1000
-    const id = ulid(at)
+    const id = idAt(at, i)
     const record = {
       v: 1, id, task_name: task, kind: 'task', status: 'ended', end_reason: i % 10 === 0 ? 'failed' : 'success',
       exit_code: i % 10 === 0 ? 1 : 0, signal: null, triggered_by: 'cron', scheduled_at: new Date(at).toISOString(),
