@@ -26,7 +26,7 @@ export default class Reload extends SchedCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Reload)
-    const {config, layout} = this.readContext(flags.config, flags['state-dir'])
+    const {layout} = this.readContext(flags.config, flags['state-dir'])
     const daemon = requireDaemon(layout)
     const response = await askDaemon(layout, daemon, {type: 'reload'})
     if (!response.ok) {

@@ -137,7 +137,7 @@ describe('a config with ten mistakes', () => {
     expect(new Set(positions).size).toBe(10)
   })
 
-  it.each(MISTAKES.map((m, i) => [i, m.key, m] as const))('fixing mistake %i (%s) leaves the other nine', (_, key, mistake) => {
+  it.each(MISTAKES.map((m, i) => [i, m.key, m] as const))('fixing mistake %i (%s) leaves the other nine', (_, _key, mistake) => {
     const fixed = TEXT.replace(mistake.fix[0], mistake.fix[1])
     expect(fixed).not.toBe(TEXT)
     const rest = MISTAKES.filter((m) => m !== mistake).map(({key, line, column}) => ({key, line, column}))

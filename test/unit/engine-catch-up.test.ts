@@ -1,25 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import type {CatchUp} from '../../src/core/types.js'
-import {parseSchedule, type CronSpec, type EverySpec} from '../../src/cron/expression.js'
-import {CronSchedule, EverySchedule} from '../../src/cron/schedule.js'
 import {MAX_COUNTED_TICKS, missedMessage, planCatchUp, type CatchUpPlan} from '../../src/engine/catch-up.js'
-
-const S = 1000
-const M = 60 * S
-const at = (iso: string): number => Date.parse(iso)
-const fmt = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z')
-
-function cron(expr: string, zone = 'UTC'): CronSchedule {
-  const spec = parseSchedule(expr)
-  if (spec.type !== 'cron') throw new Error(`${expr} is not a cron expression`)
-  return new CronSchedule(spec as CronSpec, zone)
-}
-
-function every(expr: string, anchor: number): EverySchedule {
-  const spec = parseSchedule(expr)
-  if (spec.type !== 'every') throw new Error(`${expr} is not @every`)
-  return new EverySchedule(spec as EverySpec, anchor)
-}
+import {M, S, at, cron, every, fmt} from '../support/schedules.js'
 
 /** A plan with instants as ISO strings, for readable tables. */
 const readable = (p: CatchUpPlan) => ({

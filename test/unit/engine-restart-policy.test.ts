@@ -11,7 +11,6 @@ import {HEALTHY, type InstanceExit, type NextStep, type SlotCounters, afterExit}
 
 type Policy = Pick<Unit, 'restart' | 'restart_delay' | 'restart_backoff' | 'healthy_after' | 'start_retries'>
 
-const S = 1000
 
 function policy(p: {restart?: Restart; delayMs?: number; backoff?: Backoff; healthyMs?: number; startRetries?: number} = {}): Policy {
   return {

@@ -1,27 +1,9 @@
 import {describe, expect, it} from 'vitest'
 import type {Unit} from '../../src/core/types.js'
-import {parseSchedule, type CronSpec, type EverySpec} from '../../src/cron/expression.js'
-import {CronSchedule, EverySchedule, type Schedule} from '../../src/cron/schedule.js'
+import type {Schedule} from '../../src/cron/schedule.js'
 import {MAX_WAIT_MS, Scheduler, type ScheduledUnit} from '../../src/engine/scheduler.js'
 import {FakeClock} from '../support/fake-clock.js'
-
-const S = 1000
-const M = 60 * S
-const H = 60 * M
-const at = (iso: string): number => Date.parse(iso)
-const fmt = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z')
-
-function cron(expr: string, zone = 'UTC'): CronSchedule {
-  const spec = parseSchedule(expr)
-  if (spec.type !== 'cron') throw new Error(`${expr} is not a cron expression`)
-  return new CronSchedule(spec as CronSpec, zone)
-}
-
-function every(expr: string, anchor: number): EverySchedule {
-  const spec = parseSchedule(expr)
-  if (spec.type !== 'every') throw new Error(`${expr} is not @every`)
-  return new EverySchedule(spec as EverySpec, anchor)
-}
+import {H, M, S, at, cron, every, fmt} from '../support/schedules.js'
 
 /** The scheduler reads only the unit's name. */
 const unit = (name: string): Unit => ({name}) as Unit
