@@ -61,9 +61,12 @@ const PID_WRITE_DELAY_MS = 50
 export class RunLifecycle extends EventEmitter {
   private readonly live = new Map<string, LiveRun>()
   private readonly dirs = new Set<string>()
+  /** process.env reads through to the C library on every key: one plain copy serves every run. */
+  private readonly daemonEnv: Readonly<Record<string, string | undefined>>
 
   constructor(private readonly deps: LifecycleDeps) {
     super()
+    this.daemonEnv = {...deps.daemonEnv}
   }
 
   create(unit: Unit, source: TriggerSource, rendered: ResolvedParams = NO_PARAMS, options: CreateOptions = {}): LiveRun {
@@ -131,7 +134,7 @@ export class RunLifecycle extends EventEmitter {
     try {
       const account: Account | undefined = unit.user ? resolveAccount(unit.user) : undefined
       const env = composeEnv({
-        daemon: this.deps.daemonEnv,
+        daemon: this.daemonEnv,
         unit: unit.env,
         secrets: this.deps.secrets(unit.name),
         params: run.rendered.env,
