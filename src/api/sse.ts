@@ -31,10 +31,6 @@ export class SseStream {
     res.on('error', () => this.close())
   }
 
-  get isClosed(): boolean {
-    return this.closed
-  }
-
   /** Runs `fn` when the stream closes, whoever closes it. */
   onClose(fn: () => void): void {
     if (this.closed) fn()

@@ -56,5 +56,4 @@ function trim(n: number): string {
   return String(Math.round(n * 1000) / 1000)
 }
 
-export const nsToMs = (ns: number): number => ns / NS.ms
 export const msToNs = (ms: number): number => Math.round(ms * NS.ms)

@@ -8,8 +8,6 @@ export const ExitCode = {
   busy: 5,
 } as const
 
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
-
 /**
  * An error meant for the user: what was wrong, and what to do next. Library code throws it;
  * only the command layer turns it into an exit code.

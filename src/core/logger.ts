@@ -36,5 +36,3 @@ export function createLogger(format: LogFormat, write: (line: string) => void = 
     error: (e, f) => log('error', e, f),
   }
 }
-
-export const silentLogger: Logger = createLogger('text', () => {})

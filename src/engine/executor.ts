@@ -8,7 +8,7 @@ import {type Admission, admit} from './admission.js'
 import {retryDelayMs} from './backoff.js'
 import type {StopCause} from './end-reason.js'
 import type {LiveRun, RunLifecycle} from './run-lifecycle.js'
-import type {Attempt, AttemptOutcome} from './runner/attempt.js'
+import type {AttemptOutcome} from './runner/attempt.js'
 
 export interface ExecutorDeps {
   readonly clock: Clock
@@ -154,10 +154,6 @@ export class Executor {
   occupancy(name: string): {active: number; queued: number} {
     const t = this.tasks.get(name)
     return {active: t?.active.size ?? 0, queued: t?.queue.length ?? 0}
-  }
-
-  attempt(id: string): Attempt | undefined {
-    return this.deps.runs.get(id)?.attempt
   }
 
   /**

@@ -24,11 +24,6 @@ export class NextRuns {
     }
   }
 
-  schedule(name: string): Schedule | undefined {
-    const key = this.keys.get(name)
-    return key === undefined ? undefined : this.schedules.get(key)
-  }
-
   /** The first tick strictly after `now` that will run (dst_skipped ticks are not runs). */
   nextRunAt(name: string, now: number): number | undefined {
     const key = this.keys.get(name)

@@ -44,10 +44,6 @@ export class RunIndex {
     return this.entries
   }
 
-  get size(): number {
-    return this.entries.length
-  }
-
   private indexOf(id: string): number {
     const i = this.insertionPoint(id)
     return this.entries[i]?.id === id ? i : -1

@@ -111,10 +111,6 @@ export class RunLifecycle extends EventEmitter {
     return this.live.get(id)
   }
 
-  runs(): LiveRun[] {
-    return [...this.live.values()]
-  }
-
   /**
    * Records the run `running` and starts its process. `onExit` receives the attempt's outcome
    * once it is over — also when the process could not start or the run was stopped before it.

@@ -38,10 +38,3 @@ export function publicRun(record: RunRecord): Omit<RunRecord, 'v' | 'process_sta
   const {v: _v, process_start: _start, ...rest} = record
   return rest
 }
-
-export function isFinished(record: Pick<RunRecord, 'status'>): boolean {
-  return record.status === 'ended'
-}
-
-/** End reasons that count as failures (SPEC §3). */
-export const FAILURE_REASONS: ReadonlySet<EndReason> = new Set(['failed', 'timeout', 'crashed', 'missed', 'log_overflow', 'start_failed'])

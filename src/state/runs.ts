@@ -1,9 +1,9 @@
-import {mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, unlinkSync} from 'node:fs'
+import {readdirSync, readFileSync, unlinkSync} from 'node:fs'
 import {mkdir, readFile, rm, rmdir, unlink} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {END_REASONS, type EndReason, TRIGGER_SOURCES, type TriggerSource} from '../core/types.js'
 import {ULID_PATTERN} from '../core/ulid.js'
-import {writeFileAtomic, writeFileAtomicSync} from './atomic.js'
+import {writeFileAtomic} from './atomic.js'
 import {type CorruptReport, parseStateText} from './json-file.js'
 import type {StateLayout} from './layout.js'
 import type {RunRecord} from './run-record.js'
@@ -87,21 +87,6 @@ export class RunStore {
       await writeFileAtomic(path, JSON.stringify(record))
     }
     if (previous && previous.file !== entry.file) await unlink(this.path(previous)).catch(() => {})
-    return entry
-  }
-
-  saveSync(record: RunRecord, previous?: RunEntry): RunEntry {
-    const entry = entryOf(record)
-    const path = this.path(entry)
-    mkdirSync(dirname(path), {recursive: true, mode: 0o700})
-    writeFileAtomicSync(path, JSON.stringify(record))
-    if (previous && previous.file !== entry.file) {
-      try {
-        unlinkSync(this.path(previous))
-      } catch {
-        // already gone
-      }
-    }
     return entry
   }
 
@@ -254,22 +239,6 @@ export class RunStore {
     await rm(`${log}.1`, {force: true})
     if (entry.state !== 'active') {
       await rmdir(dirname(path)).catch(() => {})
-      this.dirs.delete(dirname(path))
-    }
-  }
-
-  removeSync(entry: RunEntry): void {
-    const path = this.path(entry)
-    rmSync(path, {force: true})
-    const log = this.layout.logFile(entry.unit, entry.id)
-    rmSync(log, {force: true})
-    rmSync(`${log}.1`, {force: true})
-    if (entry.state !== 'active') {
-      try {
-        rmdirSync(dirname(path))
-      } catch {
-        // not empty
-      }
       this.dirs.delete(dirname(path))
     }
   }
