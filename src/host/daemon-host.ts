@@ -6,11 +6,9 @@ import type {Config} from '../config/load.js'
 import {systemClock} from '../core/clock.js'
 import {ExitCode, SchedError, errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
-import {VERSION} from '../core/version.js'
 import {Daemon} from '../engine/daemon.js'
 import {type StateClaim, claimStateDir} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
-import {ensureStateDir} from '../state/location.js'
 import {RequestWatcher} from '../state/requests.js'
 import {ensureToken} from '../state/token.js'
 import {handleRequest} from './request-handler.js'
@@ -46,13 +44,7 @@ export class DaemonHost {
 
   static async start(options: HostOptions): Promise<{host: DaemonHost; info: HostInfo}> {
     const {config, layout, logger} = options
-    ensureStateDir(layout.root)
-    const claim = await claimStateDir(layout, {
-      mode: 'serve',
-      version: VERSION,
-      config_path: config.path,
-      state_dir: layout.root,
-    })
+    const claim = await claimStateDir(layout, {mode: 'serve', config_path: config.path})
     const daemon = new Daemon({config, layout, clock: systemClock, logger, startedAt: Date.parse(claim.info.started_at)})
     const host = new DaemonHost(options, claim, daemon)
     try {

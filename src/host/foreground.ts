@@ -3,12 +3,10 @@ import type {SuppliedParams} from '../config/parameters.js'
 import {systemClock} from '../core/clock.js'
 import {NS} from '../core/duration.js'
 import type {Logger} from '../core/logger.js'
-import {VERSION} from '../core/version.js'
 import {Executor, type TriggerResult} from '../engine/executor.js'
 import {RunLifecycle} from '../engine/run-lifecycle.js'
 import {claimStateDir} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
-import {ensureStateDir} from '../state/location.js'
 import type {RunRecord} from '../state/run-record.js'
 import {RunStore} from '../state/runs.js'
 
@@ -36,14 +34,7 @@ export interface ForegroundResult {
  */
 export async function runInForeground(options: ForegroundOptions): Promise<ForegroundResult> {
   const {config, layout, logger} = options
-  ensureStateDir(layout.root)
-  const claim = await claimStateDir(layout, {
-    mode: 'foreground',
-    version: VERSION,
-    config_path: config.path,
-    state_dir: layout.root,
-    command: `sched trigger ${options.unit}`,
-  })
+  const claim = await claimStateDir(layout, {mode: 'foreground', config_path: config.path, command: `sched trigger ${options.unit}`})
   try {
     const units = new Map(config.units.map((u) => [u.name, u]))
     const runs = new RunLifecycle({

@@ -1,9 +1,11 @@
 import {lock} from 'proper-lockfile'
 import {unlinkSync} from 'node:fs'
 import {ExitCode, SchedError} from '../core/errors.js'
+import {VERSION} from '../core/version.js'
 import {writeFileAtomicSync} from './atomic.js'
 import {STATE_FORMAT, readStateFile} from './json-file.js'
 import type {StateLayout} from './layout.js'
+import {ensureStateDir} from './location.js'
 import {identify, isSameProcess} from './process-identity.js'
 
 /** Who is serving a state directory. Written by the claimant, read by every command. */
@@ -65,13 +67,14 @@ export class StateClaim {
 }
 
 /**
- * Claims the state directory for this process: exactly one daemon (or foreground trigger) may
- * write it. The check-and-write runs under a lock so two claimants cannot both win.
+ * Claims the state directory for this process, creating it if need be: exactly one daemon (or
+ * foreground trigger) may write it. The check-and-write runs under a lock so two claimants cannot both win.
  */
 export async function claimStateDir(
   layout: StateLayout,
-  info: Omit<DaemonInfo, 'v' | 'pid' | 'start' | 'started_at'>,
+  info: Pick<DaemonInfo, 'mode' | 'config_path' | 'command'>,
 ): Promise<StateClaim> {
+  ensureStateDir(layout.root)
   let unlock: () => Promise<void>
   try {
     unlock = await lock(layout.root, {
@@ -94,7 +97,7 @@ export async function claimStateDir(
       })
     }
     const me = identify(process.pid)!
-    const full: DaemonInfo = {v: STATE_FORMAT, pid: me.pid, start: me.start, started_at: new Date().toISOString(), ...info}
+    const full: DaemonInfo = {v: STATE_FORMAT, pid: me.pid, start: me.start, started_at: new Date().toISOString(), version: VERSION, state_dir: layout.root, ...info}
     writeFileAtomicSync(layout.daemonFile, JSON.stringify(full))
     return new StateClaim(layout, full)
   } finally {
