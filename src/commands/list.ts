@@ -29,24 +29,23 @@ export default class List extends SchedCommand {
     const anchor = daemon?.mode === 'serve' ? Date.parse(daemon.started_at) : undefined
     const nextRuns = new NextRuns(config.units, config.schedules, anchor)
     const now = Date.now()
-    const tasks = config.units.map((u) => taskObject(u, nextRuns.nextRunAt(u.name, now)))
-    if (!this.jsonEnabled()) {
-      const c = this.out()
-      const store = new RunStore(layout)
-      const books = new UnitBooks(layout)
-      if (daemon?.mode === 'serve') books.load()
-      const rows = config.units.map((u) => {
-        const next = nextRuns.nextRunAt(u.name, now)
-        const schedule = u.kind === 'service' ? `${u.instances} instance${u.instances === 1 ? '' : 's'}` : !u.cron ? c.dim('manual') : config.schedules.get(u.name)?.type === 'every' ? u.cron : `${u.cron} (${u.timezone})`
-        const nextText = next === undefined ? c.dim('—') : `${formatTime(next, u.timezone)} (${formatRelative(next, now)})`
-        const last = store.latest(u.name)
-        const lastText = last ? `${last.state === 'active' ? 'running' : last.state} ${formatRelative(ulidTime(last.id), now)}` : c.dim('—')
-        return [u.name, u.kind, schedule, nextText, lastText, u.kind === 'service' ? serviceText(books.get(u.name)?.service, daemon !== undefined, c) : '']
-      })
-      if (rows.length === 0) this.log(c.dim(`no units in ${config.path}`))
-      else this.log(renderTable(['NAME', 'KIND', 'SCHEDULE', 'NEXT RUN', 'LAST RUN', 'STATE'], rows))
-    }
-    return tasks
+    if (this.jsonEnabled()) return config.units.map((u) => taskObject(u, nextRuns.nextRunAt(u.name, now)))
+    const c = this.out()
+    const store = new RunStore(layout)
+    const books = new UnitBooks(layout)
+    if (daemon?.mode === 'serve') books.load()
+    const rows = config.units.map((u) => {
+      const next = nextRuns.nextRunAt(u.name, now)
+      const schedule = u.kind === 'service' ? `${u.instances} instance${u.instances === 1 ? '' : 's'}` : !u.cron ? c.dim('manual') : config.schedules.get(u.name)?.type === 'every' ? u.cron : `${u.cron} (${u.timezone})`
+      const nextText = next === undefined ? c.dim('—') : `${formatTime(next, u.timezone)} (${formatRelative(next, now)})`
+      const last = store.latest(u.name)
+      const lastText = last ? `${last.state === 'active' ? 'running' : last.state} ${formatRelative(ulidTime(last.id), now)}` : c.dim('—')
+      return [u.name, u.kind, schedule, nextText, lastText, u.kind === 'service' ? serviceText(books.get(u.name)?.service, daemon !== undefined, c) : '']
+    })
+    if (rows.length === 0) this.log(c.dim(`no units in ${config.path}`))
+    else this.log(renderTable(['NAME', 'KIND', 'SCHEDULE', 'NEXT RUN', 'LAST RUN', 'STATE'], rows))
+    // oclif prints what run() returns only with --json; the table is the whole human output.
+    return []
   }
 }
 
