@@ -207,7 +207,7 @@ export class Executor {
   }
 
   private checkIdle(): void {
-    if (this.busy() > 0 || this.idleWaiters.length === 0) return
+    if (this.idleWaiters.length === 0 || this.busy() > 0) return
     for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 
