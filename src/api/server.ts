@@ -31,21 +31,33 @@ export function createApiServer(options: ApiServerOptions): Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost')
+    // Credentials are checked before routing: a stranger learns nothing about which routes exist.
+    const guarded = isGuardedPath(url.pathname)
+    if (guarded) requireToken(req)
     const found = router.find(req.method ?? 'GET', url.pathname)
     if (found.type === 'none') throw new HttpProblem(404, `no route ${url.pathname}`)
     if (found.type === 'method') {
       throw new HttpProblem(405, `${req.method} is not allowed on ${url.pathname}`, undefined, {allow: found.allow.join(', ')})
     }
     const {route, params} = found.match
-    if (route.auth && !authorized(req.headers.authorization, expected)) {
-      throw new HttpProblem(401, 'missing or wrong bearer token', undefined, {'www-authenticate': 'Bearer'})
-    }
+    if (route.auth && !guarded) requireToken(req)
     let body: Promise<unknown> | undefined
     const request: ApiRequest = {raw: req, params, query: url.searchParams, body: () => (body ??= readJsonBody(req))}
     await route.handler(request, res)
   }
 
+  function requireToken(req: IncomingMessage): void {
+    if (!authorized(req.headers.authorization, expected)) {
+      throw new HttpProblem(401, 'missing or wrong bearer token', undefined, {'www-authenticate': 'Bearer'})
+    }
+  }
+
   return server
+}
+
+/** Everything under /api, and /metrics, needs credentials whatever the method or the rest of the path. */
+export function isGuardedPath(pathname: string): boolean {
+  return pathname === '/api' || pathname.startsWith('/api/') || pathname === '/metrics'
 }
 
 function authorized(header: string | undefined, expected: Buffer): boolean {

@@ -141,6 +141,30 @@ describe('against a live daemon', () => {
     }
   })
 
+  it('without credentials, unknown paths and wrong methods under /api answer 401 too: routing comes after auth', async () => {
+    const probes: [string, string][] = [
+      ['GET', '/api/tasks/hello/run'],
+      ['POST', '/api/tasks'],
+      ['DELETE', '/api/tasks/hello'],
+      ['PUT', '/api/daemon'],
+      ['GET', '/api/no-such-route'],
+      ['GET', '/api'],
+      ['GET', '/api/'],
+      ['POST', '/metrics'],
+      ['GET', '/api/runs/../tasks/hello/run'],
+    ]
+    for (const [method, path] of probes) {
+      const res = await raw(b.daemon!.url, method, path)
+      expect(res.status, `${method} ${path}`).toBe(401)
+      expect(res.type, `${method} ${path}`).toBe('application/problem+json')
+      expect(res.headers.allow, `${method} ${path}`).toBeUndefined()
+    }
+    // With the token the same probes are told apart (so the 401s above hide something real).
+    const auth = {authorization: `Bearer ${b.daemon!.token}`}
+    expect((await raw(b.daemon!.url, 'GET', '/api/tasks/hello/run', auth)).status).toBe(405)
+    expect((await raw(b.daemon!.url, 'GET', '/api/no-such-route', auth)).status).toBe(404)
+  })
+
   it('/healthz needs no token', async () => {
     const res = await raw(b.daemon!.url, 'GET', '/healthz')
     expect(res).toMatchObject({status: 200, body: 'ok\n'})
