@@ -1,4 +1,4 @@
-import type {ControlResult} from '../engine/daemon.js'
+import type {ControlResult as EngineControlResult} from '../engine/daemon.js'
 import type {Config} from '../config/load.js'
 import {NS} from '../core/duration.js'
 import {SchedError} from '../core/errors.js'
@@ -6,21 +6,23 @@ import type {StateLayout} from '../state/layout.js'
 import type {DaemonRequest} from '../state/requests.js'
 import {askDaemon, refusalExit, requireDaemon} from './daemon-request.js'
 
+export type ControlResult = EngineControlResult & {ok: true}
+
 /**
  * stop, start and restart: one request to the daemon, answered once done. A stop may take as
  * long as the unit's graceful_stop, so that much more is allowed for the answer.
  */
-export async function control(layout: StateLayout, config: Config | undefined, request: DaemonRequest & {type: 'stop' | 'start' | 'restart'}): Promise<ControlResult & {ok: true}> {
+export async function control(layout: StateLayout, config: Config | undefined, request: DaemonRequest & {type: 'stop' | 'start' | 'restart'}): Promise<ControlResult> {
   const daemon = requireDaemon(layout)
   const name = request.type === 'stop' ? request.target : request.unit
   const unit = config?.units.find((u) => u.name === name)
   const grace = unit ? unit.graceful_stop / NS.ms : Math.max(0, ...(config?.units ?? []).map((u) => u.graceful_stop / NS.ms), 60_000)
   const response = await askDaemon(layout, daemon, request, grace + 5000)
   if (!response.ok) throw new SchedError(response.message ?? 'refused', {exit: refusalExit((response.data as {refusal?: string} | undefined)?.refusal)})
-  return response.data as ControlResult & {ok: true}
+  return response.data as ControlResult
 }
 
-export function describeControl(result: ControlResult & {ok: true}): string {
+export function describeControl(result: ControlResult): string {
   const state = result.state ? ` (${result.state.status}${result.state.instances.length ? `, ${result.state.instances.filter((i) => i.status === 'running').length}/${result.state.instances.length} healthy` : ''})` : ''
   switch (result.action) {
     case 'nothing_running':

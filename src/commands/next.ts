@@ -30,10 +30,12 @@ export default class Next extends SchedCommand {
 
   static flags = {
     count: Flags.integer({char: 'n', summary: 'How many ticks.', default: 5, min: 1, max: 1000}),
-    json: Flags.boolean({summary: 'Print the ticks as a JSON array of {at, local, zone, kind, note}.'}),
   }
 
-  async run(): Promise<void> {
+  /** --json: the ticks as an array of {at, local, zone, kind, note}. */
+  static enableJsonFlag = true
+
+  async run(): Promise<UpcomingTick[]> {
     const {args, flags} = await this.parse(Next)
     const config = this.loadConfig(flags.config)
     const unit = config.units.find((u) => u.name === args.task)
@@ -53,11 +55,10 @@ export default class Next extends SchedCommand {
       else if (spec.type === 'every') note = daemon?.mode === 'serve' ? "counted from the daemon's start" : 'counted from now (no daemon running)'
       ticks.push({at: new Date(tick.at).toISOString(), local: zone ? formatTime(tick.at, zone) : new Date(tick.at).toISOString(), zone, kind: tick.kind, note})
     }
-    if (flags.json) {
-      this.logJson(ticks)
-      return
+    if (!this.jsonEnabled()) {
+      const c = this.out()
+      this.log(renderTable(['LOCAL TIME', 'ZONE', 'UTC', 'NOTE'], ticks.map((t) => [t.local, t.zone ?? '', t.at, t.note ? c.yellow(t.note) : ''])))
     }
-    const c = this.out()
-    this.log(renderTable(['LOCAL TIME', 'ZONE', 'UTC', 'NOTE'], ticks.map((t) => [t.local, t.zone ?? '', t.at, t.note ? c.yellow(t.note) : ''])))
+    return ticks
   }
 }

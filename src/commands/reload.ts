@@ -1,7 +1,5 @@
-import {Flags} from '@oclif/core'
-import {ExitCode, SchedCommand} from '../cli/base.js'
+import {ConfigInvalidError, SchedCommand} from '../cli/base.js'
 import {askDaemon, requireDaemon} from '../cli/daemon-request.js'
-import {formatIssue} from '../cli/issues.js'
 import type {ConfigIssue} from '../config/load.js'
 import {SchedError} from '../core/errors.js'
 
@@ -20,27 +18,23 @@ export default class Reload extends SchedCommand {
     {command: '<%= config.bin %> reload --json', description: '{added, removed, changed} as data.'},
   ]
 
-  static flags = {
-    json: Flags.boolean({summary: 'Print {added, removed, changed} as JSON.'}),
-  }
+  /** --json: {added, removed, changed}; a refusal is {error: {message, errors}}. */
+  static enableJsonFlag = true
 
-  async run(): Promise<void> {
+  async run(): Promise<Reloaded> {
     const {flags} = await this.parse(Reload)
     const {layout} = this.readContext(flags.config, flags['state-dir'])
     const daemon = requireDaemon(layout)
     const response = await askDaemon(layout, daemon, {type: 'reload'})
     if (!response.ok) {
-      const errors = ((response.data as {errors?: ConfigIssue[]} | undefined)?.errors ?? []) as ConfigIssue[]
-      const c = this.err()
-      for (const e of errors) this.logToStderr(formatIssue(daemon.config_path, e, c))
-      throw new SchedError(response.message ?? 'reload refused', {exit: ExitCode.failure})
+      const errors = (response.data as {errors?: ConfigIssue[]} | undefined)?.errors ?? []
+      const message = response.message ?? 'reload refused'
+      throw errors.length ? new ConfigInvalidError(daemon.config_path, errors, message) : new SchedError(message)
     }
-    const result = response.data as Reloaded
-    if (flags.json) {
-      this.logJson({added: result.added, removed: result.removed, changed: result.changed})
-      return
-    }
+    const {added, removed, changed} = response.data as Reloaded
+    const result = {added, removed, changed}
     const lines = (['added', 'changed', 'removed'] as const).filter((k) => result[k].length).map((k) => `${k}: ${result[k].join(', ')}`)
     this.log(lines.length ? lines.join('\n') : 'no changes')
+    return result
   }
 }

@@ -10,7 +10,7 @@ import type {TriggerResult} from '../engine/executor.js'
 import {runInForeground} from '../host/foreground.js'
 import {liveDaemon} from '../state/claim.js'
 import {followLog} from '../state/log-reader.js'
-import {type RunRecord, publicRun} from '../state/run-record.js'
+import {type PublicRun, type RunRecord, publicRun} from '../state/run-record.js'
 import {RunStore} from '../state/runs.js'
 
 type Answer = {ok: true; outcome: string; run: RunRecord} | {ok: false; refusal: string; message: string; problems: ParamProblem[]}
@@ -40,10 +40,12 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
     }),
     wait: Flags.boolean({summary: "Wait for the run to end and exit with its exit code (a signal: 128+n; no code: 1)."}),
     follow: Flags.boolean({char: 'f', summary: "Stream the run's output until it ends."}),
-    json: Flags.boolean({summary: 'Print the run record as JSON.'}),
   }
 
-  async run(): Promise<void> {
+  /** --json: the run record (the final one with --wait or --follow); a refusal is one {error}. */
+  static enableJsonFlag = true
+
+  async run(): Promise<PublicRun> {
     const {args, flags} = await this.parse(Trigger)
     const params = parseParamFlags(flags.param ?? [])
     // A daemon runs the config it loaded: a broken edit on disk must not block triggers through it
@@ -54,18 +56,14 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
     if (daemon?.mode === 'serve') {
       const response = await askDaemon(layout, daemon, {type: 'trigger', unit: args.task, params})
       const answer = (response.ok ? {ok: true, ...(response.data as object)} : {ok: false, message: response.message, ...(response.data as object)}) as Answer
+      const run = this.report(answer)
       // With --wait or --follow, --json prints the final record only: stdout stays one document.
-      const waiting = flags.wait || flags.follow
-      const run = this.report(answer, {json: flags.json && !waiting, narrateToStderr: flags.json})
-      const store = new RunStore(layout)
+      if (!flags.wait && !flags.follow) return publicRun(run)
       if (flags.follow) await this.follow(layout.logFile(run.task_name, run.id))
-      if (waiting) {
-        const final = await waitForRunEnd(store, run.task_name, run.id)
-        if (flags.json) this.logJson(publicRun(final))
-        else this.logToStderr(`run ${final.id} ended: ${final.end_reason}${final.message ? ` (${final.message})` : ''}`)
-        if (flags.wait) this.exit(exitCodeOf(final))
-      }
-      return
+      const final = await waitForRunEnd(new RunStore(layout), run.task_name, run.id)
+      this.logToStderr(endedLine(final))
+      if (flags.wait) process.exitCode = exitCodeOf(final)
+      return publicRun(final)
     }
     if (daemon) {
       throw new SchedError(`state directory ${layout.root} is busy: ${daemon.command ?? 'another sched trigger'} (pid ${daemon.pid}) runs in the foreground`, {exit: ExitCode.busy, hint: 'wait for it to finish, or start the daemon: sched serve'})
@@ -85,35 +83,35 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
       interrupted,
       onOutput: (stream, payload) => (stream === 'stdout' ? process.stdout : process.stderr).write(payload),
     })
-    const run = this.report(toAnswer(result.trigger), {json: flags.json, final: result.final})
-    this.exit(exitCodeOf(result.final ?? run))
+    const run = this.report(toAnswer(result.trigger), result.final)
+    process.exitCode = exitCodeOf(run)
+    return publicRun(run)
   }
 
-  /** Prints what happened to the request; throws with the right exit code when it was refused. */
-  private report(answer: Answer, options: {json: boolean; final?: RunRecord; narrateToStderr?: boolean}): RunRecord {
-    const {json, final} = options
+  /** Narrates what happened to the request; throws with the right exit code when it was refused. */
+  private report(answer: Answer, final?: RunRecord): RunRecord {
     if (!answer.ok) {
-      throw new SchedError(answer.message, {exit: refusalExit(answer.refusal)})
+      throw new SchedError(answer.message, {exit: refusalExit(answer.refusal), details: answer.problems?.length ? {problems: answer.problems} : undefined})
     }
-    const run = final ?? answer.run
-    if (json) this.logJson(publicRun(run))
     if (answer.outcome === 'skipped' || answer.outcome === 'queue_full') {
-      throw new SchedError(`run ${answer.run.id} of ${answer.run.task_name} was not started: ${answer.run.message}`, {exit: ExitCode.failure})
+      throw new SchedError(`run ${answer.run.id} of ${answer.run.task_name} was not started: ${answer.run.message}`, {exit: ExitCode.failure, details: {run: publicRun(answer.run)}})
     }
-    if (!json) {
-      if (final) this.logToStderr(`run ${final.id} ended: ${final.end_reason}${final.message ? ` (${final.message})` : ''}`)
-      else if (options.narrateToStderr) this.logToStderr(`${answer.outcome} run ${run.id} of ${run.task_name}`)
-      else this.log(`${answer.outcome} run ${run.id} of ${run.task_name}`)
+    if (final) {
+      this.logToStderr(endedLine(final))
+      return final
     }
-    return run
+    this.log(`${answer.outcome} run ${answer.run.id} of ${answer.run.task_name}`)
+    return answer.run
   }
 
   private follow(logPath: string): Promise<void> {
+    // Under --json stdout carries the record alone; the followed output goes to stderr.
+    const stdout = this.jsonEnabled() ? process.stderr : process.stdout
     return new Promise((resolve) => {
       const handle = followLog(
         logPath,
         0,
-        (line) => (line.stream === 'stdout' ? process.stdout : process.stderr).write(`${line.text}\n`),
+        (line) => (line.stream === 'stdout' ? stdout : process.stderr).write(`${line.text}\n`),
         () => {
           handle.close()
           resolve()
@@ -121,6 +119,10 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
       )
     })
   }
+}
+
+function endedLine(run: RunRecord): string {
+  return `run ${run.id} ended: ${run.end_reason}${run.message ? ` (${run.message})` : ''}`
 }
 
 function toAnswer(result: TriggerResult): Answer {

@@ -34,7 +34,9 @@ export interface RunRecord {
 }
 
 /** The record as the API and `--json` show it: the SPEC §3 fields, nothing internal. */
-export function publicRun(record: RunRecord): Omit<RunRecord, 'v' | 'process_start'> {
+export type PublicRun = Omit<RunRecord, 'v' | 'process_start'>
+
+export function publicRun(record: RunRecord): PublicRun {
   const {v: _v, process_start: _start, ...rest} = record
   return rest
 }
