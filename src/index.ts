@@ -3,7 +3,9 @@
  * commands here (the "explicit" strategy): one file to load instead of some two hundred, which
  * is most of a command's start-up time and a tenth of the daemon's memory.
  */
+import ImportCompose from './commands/import/compose.js'
 import ImportCrontab from './commands/import/crontab.js'
+import ImportSupervisord from './commands/import/supervisord.js'
 import List from './commands/list.js'
 import Logs from './commands/logs.js'
 import Next from './commands/next.js'
@@ -20,7 +22,9 @@ import Validate from './commands/validate.js'
 export {execute} from '@oclif/core'
 
 export const COMMANDS = {
+  'import:compose': ImportCompose,
   'import:crontab': ImportCrontab,
+  'import:supervisord': ImportSupervisord,
   list: List,
   logs: Logs,
   next: Next,

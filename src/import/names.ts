@@ -1,4 +1,5 @@
 import {basename} from 'node:path'
+import {shellWords} from './shell-words.js'
 
 /**
  * Readable unit names for imported commands: `/usr/local/bin/backup-db.sh --all` is
@@ -33,46 +34,11 @@ const SCRIPT_SUFFIX = /\.(sh|bash|py|pl|rb|js|mjs|cjs|php|ts)$/
 
 /** The most telling name for a shell command line, as a slug; "" when there is none. */
 export function nameFromCommand(command: string): string {
-  for (const words of simpleCommands(command)) {
+  for (const words of shellWords(command, {operators: true}).commands) {
     const name = nameFromWords(words)
     if (name) return name
   }
   return ''
-}
-
-/**
- * The simple commands of a shell line as word lists, quotes removed: split at unquoted `&&`,
- * `||`, `;`, `|`, `&`, parentheses, braces and backticks. Enough to name a command, not a parser.
- */
-export function simpleCommands(line: string): string[][] {
-  const commands: string[][] = []
-  let words: string[] = []
-  let word = ''
-  let quote = ''
-  const endWord = () => {
-    if (word) words.push(word)
-    word = ''
-  }
-  const endCommand = () => {
-    endWord()
-    if (words.length) commands.push(words)
-    words = []
-  }
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]
-    if (quote) {
-      if (c === quote) quote = ''
-      else if (c === '\\' && quote === '"' && i + 1 < line.length) word += line[++i]
-      else word += c
-    } else if (c === "'" || c === '"') quote = c
-    else if (c === '\\' && i + 1 < line.length) word += line[++i]
-    else if (/\s/.test(c)) endWord()
-    else if (c === '&' && (line[i - 1] === '>' || line[i - 1] === '<')) word += c
-    else if ('&|;(){}`'.includes(c)) endCommand()
-    else word += c
-  }
-  endCommand()
-  return commands
 }
 
 function nameFromWords(input: string[]): string {

@@ -1,25 +1,10 @@
-import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {checkImport} from '../../src/import/check.js'
 import {convertCrontab, splitPercent} from '../../src/import/crontab.js'
-import type {ImportResult} from '../../src/import/model.js'
 import {nameFromCommand} from '../../src/import/names.js'
 import {renderUnits} from '../../src/import/toml-writer.js'
 import {expectGoldenText} from '../support/golden-text.js'
-
-const DIR = join(import.meta.dirname, '..', 'fixtures', 'import')
-const read = (name: string) => readFileSync(join(DIR, name), 'utf8')
-
-/** The TOML an import writes, after sched's own loader accepted it. */
-function accepted(result: ImportResult): string {
-  expect(result.errors).toEqual([])
-  const text = renderUnits(result.units, ['header'])
-  const checked = checkImport(text, '/etc/sched/sched.toml', result.units, {isRoot: true, hostZone: 'UTC'})
-  expect(checked.errors).toEqual([])
-  expect(checked.units.map((u) => u.name).sort()).toEqual(result.units.map((u) => u.name).sort())
-  return text
-}
+import {accepted, readFixture as read} from '../support/import.js'
 
 describe('import crontab', () => {
   it('a user crontab: variables, CRON_TZ and TZ, @reboot, %, comments as descriptions, readable names', () => {
