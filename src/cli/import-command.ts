@@ -6,7 +6,7 @@ import {type TaskObject, taskObject} from '../config/task-json.js'
 import {parseToml} from '../config/toml.js'
 import {isTable} from '../config/values.js'
 import {SchedError, errorMessage} from '../core/errors.js'
-import {checkImport} from '../import/check.js'
+import {byPlace, checkImport} from '../import/check.js'
 import type {ImportResult, InputError, InputPlace, Unmapped} from '../import/model.js'
 import {renderUnits} from '../import/toml-writer.js'
 import {writeFileAtomicSync} from '../state/atomic.js'
@@ -59,7 +59,6 @@ export abstract class ImportCommand extends SchedCommand {
     const path = target === undefined ? undefined : resolve(target)
     const existing = merge === undefined ? undefined : readExisting(path!)
     const {result, header} = await this.convert({taken: new Set(existing?.names), configDir: path && dirname(path)})
-    if (result.errors.length) throw this.inputErrors(result.errors)
     if (output !== undefined && existsSync(path!) && !force) {
       throw new SchedError(`${path} exists; nothing was written`, {hint: 'pass --force to replace it, or --merge to add the units to it'})
     }
@@ -74,9 +73,11 @@ export abstract class ImportCommand extends SchedCommand {
     }
     const imported = renderUnits(result.units, header)
     const text = existing ? `${existing.text.replace(/\n*$/, '\n\n')}${imported}` : imported
-    // Checked where it will live, so relative paths resolve as they will for serve.
+    // Checked where it will live, so relative paths resolve as they will for serve; what the
+    // importer refused and what the loader refuses are reported together.
     const checked = checkImport(text, path ?? resolve('sched.toml'), result.units, {isRoot: true})
-    if (checked.errors.length) throw this.inputErrors(checked.errors)
+    const errors = [...result.errors, ...checked.errors].sort(byPlace)
+    if (errors.length) throw this.inputErrors(errors)
 
     const c = this.err()
     for (const u of result.unmapped) this.logToStderr(`${c.yellow('not imported:')} ${place(u)}: ${u.what} ${c.dim(`(${u.why})`)}`)

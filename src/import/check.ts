@@ -28,8 +28,12 @@ export function checkImport(text: string, path: string, imported: readonly Impor
     const e = toInputError(issue, path, imported)
     errors.set(`${e.source}\0${e.line}\0${e.message}`, e)
   }
-  const sorted = [...errors.values()].sort((a, b) => (a.source === b.source ? a.line - b.line : a.source < b.source ? -1 : 1))
-  return {units: [], errors: sorted, warnings: result.warnings}
+  return {units: [], errors: [...errors.values()].sort(byPlace), warnings: result.warnings}
+}
+
+/** Input order: by file, then by line. */
+export function byPlace(a: InputError, b: InputError): number {
+  return a.source === b.source ? a.line - b.line : a.source < b.source ? -1 : 1
 }
 
 function toInputError(issue: ConfigIssue, path: string, imported: readonly ImportedUnit[]): InputError {
