@@ -1,0 +1,106 @@
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect} from 'vitest'
+import {BIN, runCli} from '../support/cli.js'
+import {it, unwrap} from '../support/sandbox.js'
+
+/**
+ * The first ten minutes: `sched init` writes a config that validates and never overwrites one;
+ * `sched service install|status|uninstall --root` write and remove the systemd unit and print
+ * the systemctl commands (systemd is absent here).
+ */
+
+describe('sched init', () => {
+  it('writes a starter that validates and boots, then refuses to overwrite it', async ({box: b}) => {
+    const first = await runCli(['init'], {cwd: b.path('')})
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.stderr).toContain(`wrote ${b.config}`)
+    const text = readFileSync(b.config, 'utf8')
+    expect(text).toContain('[tasks.hello]')
+    expect(text).toContain('[services.ticker]')
+    const valid = await b.cli(['validate'])
+    expect(valid.stdout).toContain('1 task, 1 service')
+    const again = await runCli(['init', '-c', b.config])
+    expect(again.code).toBe(1)
+    expect(unwrap(again.stderr)).toContain(`${b.config} already exists; nothing was written`)
+    expect(readFileSync(b.config, 'utf8')).toBe(text)
+    await b.start()
+    expect(await b.stop()).toBe(0)
+  })
+})
+
+describe('sched service', () => {
+  const unit = (config: string, scope: 'system' | 'user') =>
+    [
+      '# Written by sched service install; sched service uninstall removes it.',
+      '[Unit]',
+      'Description=sched: cron scheduler and process supervisor',
+      'Documentation=man:sched-serve(1) man:sched.toml(5)',
+      ...(scope === 'system' ? ['Wants=network-online.target', 'After=network-online.target'] : []),
+      '',
+      '[Service]',
+      'Type=simple',
+      `ExecStart=${process.execPath} ${BIN} serve -c ${config} --log-format json --state-dir %S/sched`,
+      'ExecReload=/bin/kill -HUP $MAINPID',
+      'KillMode=mixed',
+      'TimeoutStopSec=40',
+      'Restart=on-failure',
+      'RestartSec=2',
+      'WorkingDirectory=~',
+      'StateDirectory=sched',
+      'StateDirectoryMode=0700',
+      '',
+      '[Install]',
+      `WantedBy=${scope === 'system' ? 'multi-user.target' : 'default.target'}`,
+      '',
+    ].join('\n')
+
+  it('install --root writes the unit line by line and prints the systemctl commands; status and uninstall follow it', async ({box: b}) => {
+    b.write('[daemon]\nshutdown_timeout = "30s"\n\n[tasks.a]\nrun = "true"\n')
+    const root = b.path('root')
+    const install = await runCli(['service', 'install', '--root', root, '-c', b.config])
+    expect(install.code, install.stderr).toBe(0)
+    const file = join(root, 'etc', 'systemd', 'system', 'sched.service')
+    expect(readFileSync(file, 'utf8').split('\n')).toEqual(unit(b.config, 'system').split('\n'))
+    expect(install.stdout).toBe('systemctl daemon-reload\nsystemctl enable --now sched.service\n')
+
+    const same = await runCli(['service', 'install', '--root', root, '-c', b.config, '--json'])
+    expect(JSON.parse(same.stdout)).toEqual({unit_file: file, scope: 'system', changed: false, commands: ['systemctl daemon-reload', 'systemctl enable --now sched.service'], ran: false})
+
+    writeFileSync(file, '[Service]\nExecStart=/bin/true\n')
+    const clash = await runCli(['service', 'install', '--root', root, '-c', b.config])
+    expect(clash.code).toBe(1)
+    expect(unwrap(clash.stderr)).toContain('exists with other content; nothing was written')
+    expect((await runCli(['service', 'install', '--root', root, '-c', b.config, '--force'])).code).toBe(0)
+
+    const status = await runCli(['service', 'status', '--root', root, '--json'])
+    expect(status.code).toBe(0)
+    expect(JSON.parse(status.stdout)).toMatchObject({unit_file: file, installed: true, active: null, enabled: null})
+
+    const remove = await runCli(['service', 'uninstall', '--root', root])
+    expect(remove.code, remove.stderr).toBe(0)
+    expect(remove.stdout).toBe('systemctl disable --now sched.service\nsystemctl daemon-reload\n')
+    expect(existsSync(file)).toBe(false)
+    expect((await runCli(['service', 'status', '--root', root])).code).toBe(1)
+    expect((await runCli(['service', 'uninstall', '--root', root])).code).toBe(1)
+  })
+
+  it('--user writes a user unit under XDG_CONFIG_HOME with systemctl --user', async ({box: b}) => {
+    b.write('[daemon]\nshutdown_timeout = "30s"\n\n[tasks.a]\nrun = "true"\n')
+    const root = b.path('root')
+    const res = await runCli(['service', 'install', '--user', '--root', root, '-c', b.config], {env: {XDG_CONFIG_HOME: '/home/ann/.config'}})
+    expect(res.code, res.stderr).toBe(0)
+    const file = join(root, 'home', 'ann', '.config', 'systemd', 'user', 'sched.service')
+    expect(readFileSync(file, 'utf8').split('\n')).toEqual(unit(b.config, 'user').split('\n'))
+    expect(res.stdout).toBe('systemctl --user daemon-reload\nsystemctl --user enable --now sched.service\n')
+    expect(res.stderr).toContain('loginctl enable-linger')
+  })
+
+  it('refuses an invalid config before writing anything', async ({box: b}) => {
+    b.write('[tasks.a]\ncron = "nope"\n')
+    const res = await runCli(['service', 'install', '--root', b.path('root'), '-c', b.config])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain('tasks.a.cron: invalid cron "nope"')
+    expect(existsSync(b.path('root'))).toBe(false)
+  })
+})
