@@ -3,6 +3,7 @@
  * commands here (the "explicit" strategy): one file to load instead of some two hundred, which
  * is most of a command's start-up time and a tenth of the daemon's memory.
  */
+import Completion from './commands/completion.js'
 import ImportCompose from './commands/import/compose.js'
 import ImportCrontab from './commands/import/crontab.js'
 import ImportSupervisord from './commands/import/supervisord.js'
@@ -26,6 +27,7 @@ import Validate from './commands/validate.js'
 export {execute} from '@oclif/core'
 
 export const COMMANDS = {
+  completion: Completion,
   'import:compose': ImportCompose,
   'import:crontab': ImportCrontab,
   'import:supervisord': ImportSupervisord,

@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect} from 'vitest'
@@ -7,8 +8,18 @@ import {it, unwrap} from '../support/sandbox.js'
 /**
  * The first ten minutes: `sched init` writes a config that validates and never overwrites one;
  * `sched service install|status|uninstall --root` write and remove the systemd unit and print
- * the systemctl commands (systemd is absent here).
+ * the systemctl commands (systemd is absent here); `sched completion` scripts load in their
+ * shells and complete commands, flags and names from the config.
  */
+
+const has = (program: string) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${program}`], {stdio: 'ignore'})
+    return true
+  } catch {
+    return false
+  }
+}
 
 describe('sched init', () => {
   it('writes a starter that validates and boots, then refuses to overwrite it', async ({box: b}) => {
@@ -102,5 +113,47 @@ describe('sched service', () => {
     expect(res.code).toBe(1)
     expect(res.stderr).toContain('tasks.a.cron: invalid cron "nope"')
     expect(existsSync(b.path('root'))).toBe(false)
+  })
+})
+
+describe('sched completion', () => {
+  /** Runs the bash completion function on a command line and returns what it offers. */
+  function bashComplete(words: string[], cwd: string): string[] {
+    const script = [
+      `source <(${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} completion bash)`,
+      `COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')})`,
+      'COMP_CWORD=$((${#COMP_WORDS[@]} - 1))',
+      '__sched_complete',
+      'printf "%s\\n" "${COMPREPLY[@]}"',
+    ].join('\n')
+    return execFileSync('bash', ['-c', script], {cwd, encoding: 'utf8'}).split('\n').filter(Boolean)
+  }
+
+  it('bash: loads, and completes commands, topics, flags, choices and task names from the config', ({box: b}) => {
+    b.write('[tasks.backup-db]\nrun = "true"\n\n[tasks.rotate]\nrun = "true"\n\n[services.web]\nrun = "sleep 9"\n')
+    const bin = [BIN]
+    expect(bashComplete([...bin, 'im'], b.path(''))).toEqual(['import'])
+    expect(bashComplete([...bin, 'import', ''], b.path(''))).toEqual(['compose', 'crontab', 'supervisord'])
+    expect(bashComplete([...bin, 'service', 'install', '--u'], b.path(''))).toEqual(['--user'])
+    expect(bashComplete([...bin, 'completion', ''], b.path(''))).toEqual(['bash', 'zsh', 'fish'])
+    expect(bashComplete([...bin, 'trigger', '-c', b.config, ''], b.path(''))).toEqual(['backup-db', 'rotate'])
+    expect(bashComplete([...bin, 'restart', ''], b.path(''))).toEqual(['web'])
+  })
+
+  it.skipIf(!has('zsh'))('zsh: the script loads after compinit', async () => {
+    const res = await runCli(['completion', 'zsh'])
+    const out = execFileSync('zsh', ['-fc', `autoload -U compinit && compinit -u -D && eval "$1" && print -- $_comps[sched]`, 'zsh', res.stdout], {encoding: 'utf8'})
+    expect(out.trim()).toBe('__sched_complete')
+  })
+
+  it.skipIf(!has('fish'))('fish: the script loads and completes commands', async () => {
+    const res = await runCli(['completion', 'fish'])
+    const out = execFileSync('fish', ['-c', `${res.stdout}\ncomplete -C 'sched import '`], {encoding: 'utf8'})
+    expect(out.split('\n').map((l) => l.split('\t')[0]).filter(Boolean)).toEqual(['compose', 'crontab', 'supervisord'])
+  })
+
+  it('without a shell: a usage error', async () => {
+    const res = await runCli(['completion'])
+    expect(res.code).toBe(2)
   })
 })
