@@ -14,13 +14,14 @@ import {RunStore} from '../state/runs.js'
 import {UnitBooks} from '../state/unit-books.js'
 import {missedMessage, planCatchUp} from './catch-up.js'
 import {diffConfigs} from './config-diff.js'
-import {Executor, type TriggerResult} from './executor.js'
 import {JitterGate} from './jitter-gate.js'
 import {NextRuns} from './next-runs.js'
 import {recoverRuns} from './recovery.js'
 import {Metrics} from './metrics.js'
 import {RunIndex} from './run-index.js'
-import {RunLifecycle, iso} from './run-lifecycle.js'
+import {iso} from './run.js'
+import {RunOwner, type TriggerResult, createRunOwner} from './run-owner.js'
+import type {Launcher} from './runner/launch.js'
 import {type ServiceState, Supervisor} from './supervisor.js'
 import {applyRetention, planRetention, runSizes} from './retention.js'
 import {type DueTick, Scheduler, type ScheduledUnit} from './scheduler.js'
@@ -34,7 +35,8 @@ export interface DaemonOptions {
   readonly logger: Logger
   /** When the daemon started (the claim's time): `@every` schedules count from it. */
   readonly startedAt: number
-  readonly env?: NodeJS.ProcessEnv
+  /** Starts the runs' processes (worker threads in the daemon). */
+  readonly launcher: Launcher
   /** How the config was loaded, so that a reload reads it the same way. */
   readonly loadOptions?: LoadOptions
 }
@@ -67,8 +69,7 @@ function forbidden(unit: Unit): ControlResult {
 export class Daemon {
   readonly startedAt: number
   readonly store: RunStore
-  readonly runs: RunLifecycle
-  readonly executor: Executor
+  readonly owner: RunOwner
   readonly supervisor: Supervisor
   readonly index = new RunIndex()
   readonly metrics = new Metrics()
@@ -92,28 +93,18 @@ export class Daemon {
     this.store = new RunStore(layout, (path, problem, movedTo) => logger.error('state.corrupt', {path, problem, moved_to: movedTo}))
     this.books = new UnitBooks(layout, (path, error) => logger.error('state.write_failed', {path, error}))
     this.gate = new JitterGate(clock)
-    this.runs = new RunLifecycle({
-      clock,
-      logger,
-      store: this.store,
-      layout,
-      daemonEnv: options.env ?? process.env,
-      secrets: (name) => this.config.secrets.get(name) ?? {},
-      shutdownTimeout: () => this.config.daemon.shutdown_timeout,
-    })
-    this.executor = new Executor({clock, runs: this.runs, unit: (name) => this.units.get(name)})
-    this.supervisor = new Supervisor({clock, logger, runs: this.runs})
+    this.owner = createRunOwner({clock, logger, layout, store: this.store, launcher: options.launcher, config: () => this.config, unit: (name) => this.units.get(name)})
+    this.supervisor = new Supervisor({clock, logger, runs: this.owner})
     // Readers without a daemon connection (sched list, sched status) see services through the books.
     this.supervisor.on('service.state', (name: string, state?: ServiceState) => {
       if (state) this.books.update(name, clock.now(), {service: state})
     })
     // Every SSE client listens here; their number is bounded by connections, not by a constant.
-    this.runs.setMaxListeners(0)
     this.supervisor.setMaxListeners(0)
     this.supervisor.on('service.restart', (name: string) => this.metrics.restarted(name))
-    this.runs.on('run.created', (record: RunRecord) => this.index.upsert(record))
-    this.runs.on('run.started', (record: RunRecord) => this.metrics.started(record))
-    this.runs.on('run.ended', (record: RunRecord) => {
+    this.owner.on('run.created', (record: RunRecord) => this.index.upsert(record))
+    this.owner.on('run.started', (record: RunRecord) => this.metrics.started(record))
+    this.owner.on('run.ended', (record: RunRecord) => {
       this.index.upsert(record)
       this.metrics.ended(record)
     })
@@ -161,13 +152,13 @@ export class Daemon {
       this.books.ensure(unit.name, now)
     }
     // Runs that waited in a queue are older than anything created now: they go first.
-    for (const {record, entry} of recovered.pending) this.executor.resume(record, entry)
+    for (const {record, entry} of recovered.pending) this.owner.resume(record, entry)
     for (const unit of this.cronTasks()) {
       const anchor = anchors.get(unit.name)
       if (anchor !== undefined) await this.catchUp(unit, anchor, now)
     }
     for (const unit of this.config.units) {
-      if (unit.kind === 'task' && unit.run_on_start) void this.executor.trigger({unit: unit.name, source: 'startup'})
+      if (unit.kind === 'task' && unit.run_on_start) void this.owner.trigger({unit: unit.name, source: 'startup'})
     }
     // Catch-up took the ticks before now; a tick at exactly now is the scheduler's.
     this.scheduler.start(this.scheduledUnits(now - 1))
@@ -186,10 +177,10 @@ export class Daemon {
     this.gate.clear()
     this.retentionTimer?.cancel()
     const timeout = this.config.daemon.shutdown_timeout / NS.ms
-    await Promise.all([this.executor.shutdown(timeout), this.supervisor.shutdown(timeout)])
+    await Promise.all([this.owner.shutdown(timeout), this.supervisor.shutdown(timeout)])
     await this.booting
     await this.sweeping
-    await this.runs.flush()
+    await this.owner.flush()
     await this.books.flush()
     this.options.logger.info('daemon.stop')
   }
@@ -214,10 +205,10 @@ export class Daemon {
     this.configHash = fileHash(next.path)
     for (const name of added) this.books.ensure(name, now)
     this.scheduler.set(this.scheduledUnits(now))
-    for (const name of removed) this.executor.dropQueue(name, 'its task was removed from the config by a reload')
+    for (const name of removed) this.owner.dropQueue(name, 'its task was removed from the config by a reload')
     for (const name of changed) {
       const unit = this.units.get(name)!
-      if (unit.kind === 'task') this.executor.redefine(unit)
+      if (unit.kind === 'task') this.owner.redefine(unit)
     }
     void this.supervisor.reload(next.units, new Set(changed))
     this.options.logger.info('daemon.reload', {added: added.length, removed: removed.length, changed: changed.length})
@@ -236,7 +227,7 @@ export class Daemon {
     const fatal = new Map<string, number>()
     for (const unit of this.config.units) {
       if (unit.kind === 'task') {
-        const o = this.executor.occupancy(unit.name)
+        const o = this.owner.occupancy(unit.name)
         active.set(unit.name, o.active)
         queued.set(unit.name, o.queued)
       } else {
@@ -255,13 +246,13 @@ export class Daemon {
   onEvent(listener: (event: string, data: unknown) => void): () => void {
     const forRun = (event: string) => (record: RunRecord) => listener(event, publicRun(record))
     const handlers = [['run.created', forRun('run.created')], ['run.started', forRun('run.started')], ['run.ended', forRun('run.ended')]] as const
-    for (const [event, fn] of handlers) this.runs.on(event, fn)
+    for (const [event, fn] of handlers) this.owner.on(event, fn)
     const onService = (name: string, state?: ServiceState) => {
       if (state) listener('service.state', {name, ...state})
     }
     this.supervisor.on('service.state', onService)
     return () => {
-      for (const [event, fn] of handlers) this.runs.off(event, fn)
+      for (const [event, fn] of handlers) this.owner.off(event, fn)
       this.supervisor.off('service.state', onService)
     }
   }
@@ -270,32 +261,32 @@ export class Daemon {
   onRunEnded(id: string, fn: () => void): () => void {
     const listener = (record: RunRecord) => {
       if (record.id !== id) return
-      this.runs.off('run.ended', listener)
+      this.owner.off('run.ended', listener)
       fn()
     }
-    this.runs.on('run.ended', listener)
-    return () => this.runs.off('run.ended', listener)
+    this.owner.on('run.ended', listener)
+    return () => this.owner.off('run.ended', listener)
   }
 
   /** Resolves when the run has ended, or after `limitMs`. */
   async waitForEnd(id: string, limitMs: number): Promise<void> {
-    const run = this.runs.get(id)
+    const run = this.owner.get(id)
     if (!run) return
     let timer: TimerHandle | undefined
-    await Promise.race([this.runs.ended(run), new Promise<void>((resolve) => (timer = this.options.clock.setTimer(limitMs, resolve)))])
+    await Promise.race([run.ended.then(() => run.durable()), new Promise<void>((resolve) => (timer = this.options.clock.setTimer(limitMs, resolve)))])
     timer?.cancel()
   }
 
   /** The record of a run: from memory while it is live, else from disk. */
   async runRecord(id: string): Promise<RunRecord | undefined> {
-    const live = this.runs.get(id)
+    const live = this.owner.get(id)
     if (live) return live.record
     const entry = this.index.find(id)
     return entry ? this.store.read(entry) : undefined
   }
 
   trigger(name: string, source: TriggerSource, params?: SuppliedParams): Promise<TriggerResult> {
-    return this.executor.trigger({unit: name, source, params})
+    return this.owner.trigger({unit: name, source, params})
   }
 
   /**
@@ -310,24 +301,26 @@ export class Daemon {
 
   /** Stops one run with its ladder (a queued one ends without starting). */
   async stopRun(id: string): Promise<ControlResult> {
-    const run = this.runs.get(id)
-    if (!run || run.record.status === 'ended') {
+    const run = this.owner.get(id)
+    if (!run || run.isEnded) {
       const onDisk = this.store.findById(id)
       if (onDisk) return {ok: false, error: 'conflict', message: `run ${id} is not running (${onDisk.state === 'active' ? 'pending' : onDisk.state})`}
       return {ok: false, error: 'unknown', message: `no task, service or run named "${id}"`}
     }
     if (run.record.kind === 'task') {
-      this.executor.stopRun(id)
-      await this.runs.ended(run)
+      this.owner.stopRun(id)
+      await run.ended
+      await run.durable()
       return {ok: true, action: 'stopped', runs: [id]}
     }
     const unit = this.units.get(run.record.task_name)
     if (unit && !unit.api_trigger) return forbidden(unit)
     // One instance of a service: it is cycled, the service keeps its instances.
     if (!(await this.supervisor.cycleInstance(run.record.task_name, id))) {
-      this.runs.requestStop(run, 'operator')
-      await this.runs.ended(run)
+      run.stop('operator')
+      await run.ended
     }
+    await run.durable()
     return {ok: true, action: 'restarted_instance', unit: run.record.task_name, runs: [id]}
   }
 
@@ -340,8 +333,9 @@ export class Daemon {
       await this.supervisor.stop(unit.name)
       return {ok: true, action: 'stopped', unit: unit.name, state: this.supervisor.state(unit.name)}
     }
-    const ids = this.executor.stopTask(unit.name)
-    await Promise.all(ids.map((id) => this.runs.get(id)).filter((r) => r !== undefined).map((r) => this.runs.ended(r)))
+    const runs = this.owner.stopTask(unit.name).map((id) => this.owner.get(id)).filter((r) => r !== undefined)
+    await Promise.all(runs.map((r) => r.ended.then(() => r.durable())))
+    const ids = runs.map((r) => r.id)
     return {ok: true, action: ids.length ? 'stopped' : 'nothing_running', unit: unit.name, runs: ids}
   }
 
@@ -397,7 +391,7 @@ export class Daemon {
       const state = this.supervisor.state(unit.name) ?? {status: 'stopped', instances: []}
       return {status: state.status, active_runs: state.instances.filter((i) => i.run_id !== null).length, queued: 0, instances: state.instances}
     }
-    const {active, queued} = this.executor.occupancy(unit.name)
+    const {active, queued} = this.owner.occupancy(unit.name)
     return {status: active > 0 ? 'running' : queued > 0 ? 'queued' : 'idle', active_runs: active, queued, instances: []}
   }
 
@@ -421,21 +415,21 @@ export class Daemon {
     const plan = planCatchUp(schedule, anchor, now, unit.catch_up, unit.max_catch_up_runs)
     if (plan.missed === 0 || plan.latestMissed === undefined) return
     this.books.update(unit.name, now, {last_tick: iso(plan.latestMissed)})
-    await this.runs.recordEnded(unit, 'cron', 'missed', {scheduledAt: plan.latestMissed, message: missedMessage(plan)})
+    await this.owner.recordEnded(unit, 'cron', 'missed', {scheduledAt: plan.latestMissed, message: missedMessage(plan)})
     this.options.logger.warn('task.missed', {task: unit.name, ticks: plan.missed, catch_up: unit.catch_up})
-    for (const at of plan.runs) void this.executor.trigger({unit: unit.name, source: 'catch_up', scheduledAt: at})
+    for (const at of plan.runs) void this.owner.trigger({unit: unit.name, source: 'catch_up', scheduledAt: at})
   }
 
   private onTick({unit, tick, coalesced}: DueTick): void {
     const {clock} = this.options
     this.books.update(unit.name, clock.now(), {last_tick: iso(tick.at)})
     if (tick.kind === 'dst_skipped') {
-      void this.runs.recordEnded(unit, 'cron', 'dst_skipped', {scheduledAt: tick.at, message: 'repeated wall-clock time on a DST fall-back day; the first occurrence ran'})
+      void this.owner.recordEnded(unit, 'cron', 'dst_skipped', {scheduledAt: tick.at, message: 'repeated wall-clock time on a DST fall-back day; the first occurrence ran'})
       return
     }
     const message = coalesced > 0 ? `${coalesced} earlier tick${coalesced === 1 ? '' : 's'} came due at the same time (suspend or clock jump) and ${coalesced === 1 ? 'was' : 'were'} folded into this run` : undefined
     if (unit.jitter === 0) {
-      void this.executor.trigger({unit: unit.name, source: 'cron', scheduledAt: tick.at, message})
+      void this.owner.trigger({unit: unit.name, source: 'cron', scheduledAt: tick.at, message})
       return
     }
     this.gate.enter(tick.at + unit.jitter / NS.ms, (pass) => {
@@ -446,8 +440,9 @@ export class Daemon {
         this.gate.release()
       }
       // The gate is held while the run executes; a run that did not start frees it at once.
-      void this.executor.trigger({unit: unit.name, source: 'cron', scheduledAt: tick.at, message, onSettled: release}).then((r) => {
-        if (!r.ok || r.outcome !== 'started') release()
+      void this.owner.trigger({unit: unit.name, source: 'cron', scheduledAt: tick.at, message}).then((r) => {
+        if (r.ok && r.outcome === 'started') void r.ended.then(release)
+        else release()
       })
     })
   }

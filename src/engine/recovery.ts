@@ -2,7 +2,7 @@ import type {Logger} from '../core/logger.js'
 import {isSameProcess} from '../state/process-identity.js'
 import type {RunRecord} from '../state/run-record.js'
 import type {RunEntry, RunStore} from '../state/runs.js'
-import {iso} from './run-lifecycle.js'
+import {iso} from './run.js'
 import {killRun} from './runner/process-group.js'
 
 export interface Recovered {

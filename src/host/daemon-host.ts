@@ -7,6 +7,7 @@ import {systemClock} from '../core/clock.js'
 import {ExitCode, SchedError, errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import {Daemon} from '../engine/daemon.js'
+import {ThreadLauncher} from '../engine/runner/thread-launcher.js'
 import {type StateClaim, claimStateDir} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
 import {RequestWatcher} from '../state/requests.js'
@@ -40,13 +41,15 @@ export class DaemonHost {
     private readonly options: HostOptions,
     private readonly claim: StateClaim,
     readonly daemon: Daemon,
+    private readonly launcher: ThreadLauncher,
   ) {}
 
   static async start(options: HostOptions): Promise<{host: DaemonHost; info: HostInfo}> {
     const {config, layout, logger} = options
     const claim = await claimStateDir(layout, {mode: 'serve', config_path: config.path})
-    const daemon = new Daemon({config, layout, clock: systemClock, logger, startedAt: Date.parse(claim.info.started_at)})
-    const host = new DaemonHost(options, claim, daemon)
+    const launcher = new ThreadLauncher({daemonEnv: process.env})
+    const daemon = new Daemon({config, layout, clock: systemClock, logger, launcher, startedAt: Date.parse(claim.info.started_at)})
+    const host = new DaemonHost(options, claim, daemon, launcher)
     try {
       await daemon.start()
       host.requests = new RequestWatcher(layout, (request) => handleRequest(daemon, request), (message) => logger.error('requests.error', {message}))
@@ -92,6 +95,7 @@ export class DaemonHost {
       })
     }
     await this.daemon.stop()
+    await this.launcher.close()
     this.claim.release()
   }
 }

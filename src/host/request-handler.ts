@@ -1,5 +1,5 @@
 import type {ControlResult, Daemon} from '../engine/daemon.js'
-import type {TriggerResult} from '../engine/executor.js'
+import type {TriggerResult} from '../engine/run-owner.js'
 import {publicRun} from '../state/run-record.js'
 import type {DaemonResponse, RequestEnvelope} from '../state/requests.js'
 

@@ -4,6 +4,7 @@ import {parseDuration} from '../../core/duration.js'
 import type {Daemon} from '../../engine/daemon.js'
 import {publicRun} from '../../state/run-record.js'
 import {HttpProblem} from '../problem.js'
+import {REFUSAL_STATUS} from '../refusal-status.js'
 import type {Route} from '../router.js'
 import {sendJson, sendJsonBody, sendJsonText} from '../server.js'
 
@@ -35,7 +36,7 @@ export function taskRoutes(daemon: Daemon): Route[] {
         const wait = req.query.get('wait') === 'true' ? waitTimeout(req.query.get('wait_timeout')) : undefined
         const result = await daemon.trigger(req.params.name, 'api', readParams(await req.body()))
         if (!result.ok) {
-          const status = {unknown: 404, forbidden: 403, params: 400, service: 409, closing: 503}[result.refusal]
+          const status = REFUSAL_STATUS[result.refusal]
           const errors = result.problems?.map((p) => ({location: `body.params.${p.key}`, message: p.message, value: p.value}))
           throw new HttpProblem(status, result.message, errors)
         }
