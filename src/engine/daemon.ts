@@ -10,6 +10,7 @@ import type {Logger} from '../core/logger.js'
 import type {TriggerSource, Unit} from '../core/types.js'
 import type {StateLayout} from '../state/layout.js'
 import {type RunRecord, publicRun} from '../state/run-record.js'
+import {RecordJournal} from '../state/record-journal.js'
 import {RunStore} from '../state/runs.js'
 import {UnitBooks} from '../state/unit-books.js'
 import {missedMessage, planCatchUp} from './catch-up.js'
@@ -70,6 +71,7 @@ export class Daemon {
   readonly startedAt: number
   readonly store: RunStore
   readonly owner: RunOwner
+  private readonly journal: RecordJournal
   readonly supervisor: Supervisor
   readonly index = new RunIndex()
   readonly metrics = new Metrics()
@@ -93,7 +95,8 @@ export class Daemon {
     this.store = new RunStore(layout, (path, problem, movedTo) => logger.error('state.corrupt', {path, problem, moved_to: movedTo}))
     this.books = new UnitBooks(layout, (path, error) => logger.error('state.write_failed', {path, error}))
     this.gate = new JitterGate(clock)
-    this.owner = createRunOwner({clock, logger, layout, store: this.store, launcher: options.launcher, config: () => this.config, unit: (name) => this.units.get(name)})
+    this.journal = new RecordJournal(this.store, (what, error) => logger.error('state.write_failed', {what, error: (error as Error).message}))
+    this.owner = createRunOwner({clock, logger, layout, store: this.journal, launcher: options.launcher, config: () => this.config, unit: (name) => this.units.get(name)})
     this.supervisor = new Supervisor({clock, logger, runs: this.owner})
     // Readers without a daemon connection (sched list, sched status) see services through the books.
     this.supervisor.on('service.state', (name: string, state?: ServiceState) => {
@@ -138,8 +141,10 @@ export class Daemon {
     const {clock, logger} = this.options
     const now = clock.now()
     this.books.load((path, problem) => logger.error('state.corrupt', {path, problem}))
+    const replayed = this.journal.replay()
+    if (replayed) logger.warn('state.replayed', {records: replayed})
     const entries = this.store.listAll()
-    const recovered = await recoverRuns(this.store, entries.filter((e) => e.state === 'active'), now, logger)
+    const recovered = await recoverRuns(this.store, this.journal, entries.filter((e) => e.state === 'active'), now, logger)
     this.index.load(entries)
     for (const record of recovered.crashed) this.index.upsert(record)
     await this.sweep()
@@ -181,6 +186,7 @@ export class Daemon {
     await this.booting
     await this.sweeping
     await this.owner.flush()
+    await this.journal.close()
     await this.books.flush()
     this.options.logger.info('daemon.stop')
   }
@@ -463,6 +469,8 @@ export class Daemon {
         const entries = this.index.all()
         const sizes = this.config.daemon.max_storage > 0 ? await runSizes(this.store, entries) : undefined
         const doomed = planRetention(entries, {units: this.units, maxStorage: this.config.daemon.max_storage}, clock.now(), sizes)
+        // A deleted run must not come back from the journal after a crash.
+        if (doomed.length) await this.journal.checkpoint()
         await applyRetention(this.store, doomed)
         this.index.remove(new Set(doomed.map((e) => e.id)))
         if (doomed.length) logger.info('retention.sweep', {deleted_runs: doomed.length})

@@ -8,6 +8,7 @@ import {InlineLauncher} from '../engine/runner/inline-launcher.js'
 import {claimStateDir} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
 import type {RunRecord} from '../state/run-record.js'
+import {RecordJournal} from '../state/record-journal.js'
 import {RunStore} from '../state/runs.js'
 
 export interface ForegroundOptions {
@@ -39,8 +40,9 @@ export async function runInForeground(options: ForegroundOptions): Promise<Foreg
   const launcher = new InlineLauncher(process.env, options.onOutput)
   try {
     const units = new Map(config.units.map((u) => [u.name, u]))
-    const store = new RunStore(layout, (path, problem) => logger.error('state.corrupt', {path, problem}))
-    const owner: RunOwner = createRunOwner({clock: systemClock, logger, layout, store, launcher, config: () => config, unit: (name) => units.get(name)})
+    const journal = new RecordJournal(new RunStore(layout, (path, problem) => logger.error('state.corrupt', {path, problem})))
+    journal.replay()
+    const owner: RunOwner = createRunOwner({clock: systemClock, logger, layout, store: journal, launcher, config: () => config, unit: (name) => units.get(name)})
     let final: RunRecord | undefined
     owner.on('run.ended', (record: RunRecord) => (final = record))
     const trigger = await owner.trigger({unit: options.unit, source: 'cli', params: options.params})
@@ -48,6 +50,7 @@ export async function runInForeground(options: ForegroundOptions): Promise<Foreg
     await Promise.race([owner.whenIdle(), options.interrupted.then(() => owner.shutdown(config.daemon.shutdown_timeout / NS.ms))])
     await owner.shutdown(0)
     await owner.flush()
+    await journal.close()
     return {trigger, final}
   } finally {
     await launcher.close()

@@ -52,6 +52,11 @@ export class StateLayout {
     return join(this.root, 'requests')
   }
 
+  /** Run records not yet known durable in their own files (record-journal.ts). */
+  get journalDir(): string {
+    return join(this.root, 'journal')
+  }
+
   get corruptDir(): string {
     return join(this.root, 'corrupt')
   }

@@ -4,7 +4,11 @@ import type {ToMain, ToWorker} from './thread-messages.js'
 
 export interface ThreadLauncherOptions {
   readonly daemonEnv: Readonly<Record<string, string | undefined>>
-  /** Worker threads at most [2]: spawn() blocks its thread for a few ms, so two keep two cores busy. */
+  /**
+   * Worker threads at most [1]. Two threads forking at once cost more than twice one: each fork
+   * locks the whole address space, and the other threads' page faults wait for it (measured: 4.5
+   * ms of CPU per spawn with one thread, 7.5 with two, for fewer spawns per second).
+   */
   readonly size?: number
   /** A worker with nothing to watch for this long is ended, so an idle daemon holds no thread [10s]. */
   readonly idleMs?: number
@@ -32,7 +36,7 @@ export class ThreadLauncher implements Launcher {
   private closeWaiters: (() => void)[] = []
 
   constructor(private readonly options: ThreadLauncherOptions) {
-    this.size = Math.max(1, options.size ?? 2)
+    this.size = Math.max(1, options.size ?? 1)
     this.idleMs = options.idleMs ?? 10_000
     this.workerUrl = options.workerUrl ?? new URL('./spawn-worker.js', import.meta.url)
   }
