@@ -282,7 +282,7 @@ async function control() {
     const t = Date.now()
     const id = writeRequest(layout, {type: 'trigger', unit: 't', params: {}})
     const answer = await awaitResponse(layout, id, 10_000)
-    const run = answer.data.run
+    const run = answer.answer.run
     pickup.push(Date.parse(run.started_at) - t)
     await sleep(100)
   }

@@ -55,7 +55,7 @@ Run it in a terminal, or under systemd with Type=simple and Restart=on-failure.`
         void host.daemon.reload().then((result) => {
           if (!result.ok) {
             logger.error('daemon.reload_refused', {reason: result.message})
-            for (const e of result.errors) logger.error('config.error', {key: e.key, line: e.line, column: e.column, message: e.message})
+            for (const e of result.errors ?? []) logger.error('config.error', {key: e.key, line: e.line, column: e.column, message: e.message})
           }
         })
       })

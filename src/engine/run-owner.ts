@@ -11,7 +11,7 @@ import type {RunEntry} from '../state/runs.js'
 import {admit} from './admission.js'
 import {retryDelayMs} from './backoff.js'
 import type {StopCause} from './end-reason.js'
-import {type Refusal, refused} from './outcomes.js'
+import {type Refusal, type TriggerOutcome, refused} from './outcomes.js'
 import {type RecordWriter, Run, type RunContext, type RunEvent, type RunOptions, iso} from './run.js'
 import type {Launcher} from './runner/launch.js'
 
@@ -38,9 +38,7 @@ export interface TriggerRequest {
 }
 
 /** What a trigger came to: a run admitted (started, queued, or recorded as not started), or refused before any record. */
-export type TriggerResult =
-  | {readonly ok: true; readonly outcome: 'started' | 'queued' | 'skipped' | 'queue_full'; readonly run: RunRecord; readonly ended: Promise<RunRecord>}
-  | Refusal
+export type TriggerResult = {readonly ok: true; readonly outcome: TriggerOutcome; readonly run: RunRecord; readonly ended: Promise<RunRecord>} | Refusal
 
 interface TaskRuns {
   readonly active: Map<string, Run>
@@ -242,7 +240,7 @@ export class RunOwner extends EventEmitter {
     const t = this.taskRuns(unit.name)
     const stoppable = [...t.active.values()].filter((r) => !r.stopping).map((r) => r.id)
     const decision = admit(unit, {active: t.active.size, queued: t.queue.length, stoppable})
-    const admitted = (outcome: 'started' | 'queued' | 'skipped' | 'queue_full'): TriggerResult => ({ok: true, outcome, run: run.record, ended: run.ended})
+    const admitted = (outcome: TriggerOutcome): TriggerResult => ({ok: true, outcome, run: run.record, ended: run.ended})
     switch (decision.action) {
       case 'start':
         this.activate(t, run)

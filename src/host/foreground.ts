@@ -3,6 +3,7 @@ import type {SuppliedParams} from '../config/parameters.js'
 import {systemClock} from '../core/clock.js'
 import {NS} from '../core/duration.js'
 import type {Logger} from '../core/logger.js'
+import {notStarted} from '../engine/outcomes.js'
 import {type RunOwner, type TriggerResult, createRunOwner} from '../engine/run-owner.js'
 import {InlineLauncher} from '../engine/runner/inline-launcher.js'
 import {claimStateDir} from '../state/claim.js'
@@ -46,7 +47,7 @@ export async function runInForeground(options: ForegroundOptions): Promise<Foreg
     let final: RunRecord | undefined
     owner.on('run.ended', (record: RunRecord) => (final = record))
     const trigger = await owner.trigger({unit: options.unit, source: 'cli', params: options.params})
-    if (!trigger.ok || trigger.outcome === 'skipped' || trigger.outcome === 'queue_full') return {trigger, final: trigger.ok ? trigger.run : undefined}
+    if (!trigger.ok || notStarted(trigger.outcome)) return {trigger, final: trigger.ok ? trigger.run : undefined}
     await Promise.race([owner.whenIdle(), options.interrupted.then(() => owner.shutdown(config.daemon.shutdown_timeout / NS.ms))])
     await owner.shutdown(0)
     await owner.flush()

@@ -28,10 +28,6 @@ export class StateLayout {
     return join(this.root, 'runs', unit)
   }
 
-  runFile(unit: string, id: string): string {
-    return join(this.root, 'runs', unit, `${id}.json`)
-  }
-
   logsDir(unit: string): string {
     return join(this.root, 'logs', unit)
   }
