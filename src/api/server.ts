@@ -4,7 +4,7 @@ import type {Logger} from '../core/logger.js'
 import {HttpProblem, sendProblem} from './problem.js'
 import {type ApiRequest, type Route, Router} from './router.js'
 
-export const MAX_BODY_BYTES = 1024 * 1024
+const MAX_BODY_BYTES = 1024 * 1024
 // The rest of an oversized body is not read: the connection cannot be reused.
 const CLOSE = {connection: 'close'}
 
@@ -56,7 +56,7 @@ export function createApiServer(options: ApiServerOptions): Server {
 }
 
 /** Everything under /api, and /metrics, needs credentials whatever the method or the rest of the path. */
-export function isGuardedPath(pathname: string): boolean {
+function isGuardedPath(pathname: string): boolean {
   return pathname === '/api' || pathname.startsWith('/api/') || pathname === '/metrics'
 }
 

@@ -40,7 +40,7 @@ export function isRefusal(value: unknown): value is Refusal {
   )
 }
 
-export function isRun(value: unknown): value is PublicRun {
+function isRun(value: unknown): value is PublicRun {
   return isObject(value) && isString(value.id) && isString(value.task_name) && isString(value.status) && isString(value.triggered_by) && isString(value.created_at)
 }
 

@@ -9,7 +9,7 @@ import {colourFor} from './colour.js'
 import {formatIssue} from './issues.js'
 
 /** A config that failed to load; the base command prints every issue before exiting 1. */
-export class ConfigInvalidError extends SchedError {
+class ConfigInvalidError extends SchedError {
   constructor(
     readonly path: string,
     readonly issues: readonly ConfigIssue[],

@@ -10,7 +10,7 @@ import {type TriggerAnswer, notStarted} from '../engine/outcomes.js'
 import {runInForeground} from '../host/foreground.js'
 import {triggerAnswer} from '../host/request-handler.js'
 import {liveDaemon} from '../state/claim.js'
-import {followLog} from '../state/log-reader.js'
+import {followLog} from '../logs/reader.js'
 import {type PublicRun, type RunRecord, publicRun} from '../state/run-record.js'
 
 export default class Trigger extends SchedCommand {

@@ -10,7 +10,7 @@ import {suggest} from './suggest.js'
 import type {Path} from './toml.js'
 import {Invalid, describe, isTable, looksLikeSecondsInNanoseconds, nonEmpty, str} from './values.js'
 
-export const NAME_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/
+const NAME_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/
 
 export interface UnitContext {
   readonly dir: string

@@ -342,7 +342,7 @@ export class RunOwner extends EventEmitter {
  * Waits for runs already told to stop; what is still alive after `timeoutMs` is killed and ends
  * `daemon_stopped`.
  */
-export async function stopWithin(clock: Clock, runs: readonly Run[], timeoutMs: number): Promise<void> {
+async function stopWithin(clock: Clock, runs: readonly Run[], timeoutMs: number): Promise<void> {
   const all = Promise.all(runs.map((r) => r.ended))
   let timer: TimerHandle | undefined
   const expired = await Promise.race([all.then(() => false), new Promise<boolean>((r) => (timer = clock.setTimer(timeoutMs, () => r(true))))])

@@ -1,6 +1,7 @@
 import {readdirSync, readFileSync, unlinkSync} from 'node:fs'
 import {readFile, rm, rmdir} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
+import {olderSegmentPath} from '../logs/format.js'
 import {END_REASONS, type EndReason, TRIGGER_SOURCES, type TriggerSource} from '../core/types.js'
 import {ULID_PATTERN} from '../core/ulid.js'
 import {type CorruptReport, parseStateText} from './json-file.js'
@@ -51,7 +52,7 @@ export function entryOf(record: RunRecord): RunEntry {
   }
 }
 
-export function parseRunFileName(unit: string, file: string, shard?: string): RunEntry | undefined {
+function parseRunFileName(unit: string, file: string, shard?: string): RunEntry | undefined {
   const parts = file.split('.')
   if (parts.length !== 4 || parts[3] !== 'json') return undefined
   const [id, source, state] = parts
@@ -211,7 +212,7 @@ export class RunStore {
     await rm(path, {force: true})
     const log = this.layout.logFile(entry.unit, entry.id)
     await rm(log, {force: true})
-    await rm(`${log}.1`, {force: true})
+    await rm(olderSegmentPath(log), {force: true})
     if (entry.state !== 'active') await rmdir(dirname(path)).catch(() => {})
   }
 

@@ -95,8 +95,8 @@ export class FakeLauncher implements Launcher {
   launch(spec: LaunchSpec, onEvent: (event: ProcessEvent) => void): ProcessControl {
     const {clock, log, records} = this
     const run = (): Run | undefined => this.owner?.get(spec.runId)
-    const service = spec.env.SCHED_TASK
-    const instance = spec.env.SCHED_INSTANCE === undefined ? -1 : Number(spec.env.SCHED_INSTANCE)
+    const service = spec.env.run.task
+    const instance = spec.env.run.instance ?? -1
     const behaviour = this.behaviour(run()!.unit, instance, this.of(service, instance).length)
     const launchedAt = clock.now()
     const pid = 10_000 + this.processes.length

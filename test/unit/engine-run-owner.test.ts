@@ -274,7 +274,7 @@ default = "eu"
     ])
     expect(records.slice(1).map((r, i) => r.retry_of_run_id === records[i].id)).toEqual([true, true, true])
     expect(records[0].id).toBe(first.run.id)
-    expect(h.launcher.processes[3].spec.env.region).toBe('us')
+    expect(h.launcher.processes[3].spec.env.params.region).toBe('us')
   })
 
   it('a stopped run is not retried; a success ends the chain', async () => {

@@ -1,7 +1,7 @@
 import {existsSync} from 'node:fs'
 import type {Daemon} from '../../engine/daemon.js'
 import type {StateLayout} from '../../state/layout.js'
-import {DEFAULT_FROM, DEFAULT_LIMIT, MAX_LIMIT, followLog, rawLogStream, readLogPage} from '../../state/log-reader.js'
+import {DEFAULT_FROM, DEFAULT_LIMIT, MAX_LIMIT, followLog, rawLogStream, readLogPage} from '../../logs/reader.js'
 import type {RunRecord} from '../../state/run-record.js'
 import {HttpProblem} from '../problem.js'
 import type {ApiRequest, Route} from '../router.js'

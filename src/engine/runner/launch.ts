@@ -1,4 +1,5 @@
 import type {LogOnFull} from '../../core/types.js'
+import type {EnvLayers} from '../env.js'
 
 /**
  * The seam between a run's owner (main thread: records, timers, decisions) and whatever starts
@@ -11,8 +12,11 @@ export interface LaunchSpec {
   readonly script: string
   /** The script's positional parameters. */
   readonly args: readonly string[]
-  /** Variables above the daemon's environment: unit env, secrets, env parameters, SCHED_*. */
-  readonly env: Readonly<Record<string, string>>
+  /**
+   * The run's environment above the daemon's: the layers composeEnv (env.ts) puts together where
+   * the process starts, with the daemon's environment and the account of `user`.
+   */
+  readonly env: Omit<EnvLayers, 'daemon' | 'account'>
   readonly cwd?: string
   /** `user` or `user:group`, resolved where the process starts (getent is a blocking call). */
   readonly user?: string

@@ -3,7 +3,8 @@ import {mkdirSync, statSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {errorMessage} from '../../core/errors.js'
 import {processStart} from '../../state/process-identity.js'
-import {LogWriter} from '../logs/log-writer.js'
+import {LogWriter} from '../../logs/writer.js'
+import {composeEnv} from '../env.js'
 import {type Account, resolveAccount} from './accounts.js'
 import type {LaunchSpec, ProcessControl, ProcessEvent} from './launch.js'
 import {groupAlive, killRun, signalGroup} from './process-group.js'
@@ -27,13 +28,11 @@ export type FrameSink = (stream: 'stdout' | 'stderr' | 'system', payload: Buffer
 export class ProcessRunner {
   /** Log folders known to exist: one mkdir per folder, not one per run. */
   private readonly dirs = new Set<string>()
-  /** The daemon's environment without its own SCHED_* settings (the API token must not leak). */
-  private readonly baseEnv: Readonly<Record<string, string>>
+  /** process.env reads through to the C library on every key: one plain copy serves every run. */
+  private readonly daemonEnv: Readonly<Record<string, string | undefined>>
 
   constructor(daemonEnv: Readonly<Record<string, string | undefined>>) {
-    const base: Record<string, string> = {}
-    for (const [k, v] of Object.entries(daemonEnv)) if (v !== undefined && !k.startsWith('SCHED_')) base[k] = v
-    this.baseEnv = base
+    this.daemonEnv = {...daemonEnv}
   }
 
   run(spec: LaunchSpec, emit: (event: ProcessEvent) => void, onFrame?: FrameSink): ProcessControl {
@@ -66,8 +65,7 @@ export class ProcessRunner {
     let env: Record<string, string>
     try {
       account = spec.user ? resolveAccount(spec.user) : undefined
-      // The account's login variables sit below the unit's own, as login tools set them.
-      env = account ? {...this.baseEnv, HOME: account.home, USER: account.name, LOGNAME: account.name, ...spec.env} : {...this.baseEnv, ...spec.env}
+      env = composeEnv({...spec.env, daemon: this.daemonEnv, account: account ? {HOME: account.home, USER: account.name, LOGNAME: account.name} : undefined})
     } catch (error) {
       proc.failToStart(writer, errorMessage(error))
       return

@@ -1,7 +1,7 @@
 import {EventEmitter} from 'node:events'
 import {type FileHandle, open, rename} from 'node:fs/promises'
-import {errorMessage} from '../../core/errors.js'
-import type {LogOnFull} from '../../core/types.js'
+import {errorMessage} from '../core/errors.js'
+import type {LogOnFull} from '../core/types.js'
 import {
   type FrameTag,
   type LogStream,
@@ -15,7 +15,7 @@ import {
   fullMarker,
   metaPayload,
   olderSegmentPath,
-} from '../../state/log-format.js'
+} from './format.js'
 
 export interface LogWriterOptions {
   /** The log file; its parent directory exists. */
@@ -58,7 +58,7 @@ interface Held {
 }
 
 /**
- * Captures one run's stdout and stderr into its log file (format: src/state/log-format.ts).
+ * Captures one run's stdout and stderr into its log file (format: format.ts).
  *
  * Each chunk becomes one frame, queued and written in order by a single async loop that
  * coalesces everything queued into one writev, so the event loop never waits on the disk and a

@@ -2,7 +2,7 @@ import {type FSWatcher, watch} from 'node:fs'
 import {type FileHandle, open, stat} from 'node:fs/promises'
 import {basename, dirname} from 'node:path'
 import {Readable} from 'node:stream'
-import {type AssemblerState, FrameDecoder, type FrameSink, LineAssembler, type LogLine, TAG_META, olderSegmentPath, parseMeta} from './log-format.js'
+import {type AssemblerState, FrameDecoder, type FrameSink, LineAssembler, type LogLine, TAG_META, olderSegmentPath, parseMeta} from './format.js'
 
 /**
  * Reading run logs for the CLI and the API, straight from the files (no daemon needed). A log is
