@@ -3,6 +3,7 @@ import {ExitCode, SchedCommand} from '../cli/base.js'
 import {SchedError} from '../core/errors.js'
 import {createLogger} from '../core/logger.js'
 import {DaemonHost} from '../host/daemon-host.js'
+import {TICKET_LIFETIME_MS} from '../state/sign-in-ticket.js'
 
 export default class Serve extends SchedCommand {
   static summary = 'Run the daemon in the foreground: schedule tasks, supervise services, serve the API.'
@@ -34,6 +35,7 @@ Run it in a terminal, or under systemd with Type=simple and Restart=on-failure.`
     const {host, info} = await DaemonHost.start({config, layout, logger, listen})
     const token = info.tokenSource ? ` · token ${info.tokenSource}` : ''
     this.logToStderr(`sched serving ${info.url ?? '(no API)'} · state ${info.stateDir} · config ${info.configPath}${token}`)
+    if (info.signInUrl) this.logToStderr(`dashboard: ${info.signInUrl} (one-time sign-in link, valid ${TICKET_LIFETIME_MS / 60_000} minutes; sched status prints a new one)`)
 
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {

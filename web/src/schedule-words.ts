@@ -1,0 +1,24 @@
+import cronstrue from 'cronstrue'
+
+const SHORTCUTS: Readonly<Record<string, string>> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+}
+
+/** "At 02:30", "Every 1m": a schedule in words; the expression itself when it cannot say. */
+export function scheduleInWords(cron: string): string {
+  const text = cron.trim()
+  if (text === '') return 'manual only'
+  const every = /^@every\s+(\S+)$/i.exec(text)
+  if (every) return `Every ${every[1]}`
+  try {
+    return cronstrue.toString(SHORTCUTS[text.toLowerCase()] ?? text, {use24HourTimeFormat: true, verbose: false})
+  } catch {
+    return text
+  }
+}
