@@ -1,9 +1,17 @@
 import {formatBytes} from '../../src/core/bytes.js'
-import {NS, formatDuration, formatRelative, msToNs} from '../../src/core/duration.js'
+import {NS, formatDuration, formatRelative as relativeToSecond, msToNs} from '../../src/core/duration.js'
 import {type EndReason, FAILURE_REASONS} from '../../src/core/types.js'
 import type {Run} from './types.js'
 
-export {formatBytes, formatRelative}
+export {formatBytes}
+
+/** "in 9h47m", "3d2h ago": relative times to two units, as people say them. */
+export function formatRelative(instant: number, now: number): string {
+  const delta = instant - now
+  const abs = Math.abs(delta)
+  const unit = abs >= 86_400_000 ? 3_600_000 : abs >= 3_600_000 ? 60_000 : 1000
+  return relativeToSecond(now + Math.sign(delta) * Math.round(abs / unit) * unit, now)
+}
 
 export const durationMs = (ms: number): string => formatDuration(msToNs(ms < 1000 ? ms : Math.round(ms / 10) * 10))
 export const durationNs = (ns: number): string => formatDuration(ns)

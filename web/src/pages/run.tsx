@@ -12,7 +12,8 @@ import type {Run} from '../types.js'
 export function RunPage(props: {readonly id: string}) {
   const run = useResource(() => get<Run>(`/api/runs/${props.id}`), [props.id])
   const [live, setLive] = useState<Run>()
-  const now = useNow(5_000)
+  useNow(5_000)
+  const now = Date.now()
   useEvents((event) => {
     if (event.type !== 'service.state' && event.run.id === props.id) setLive(event.run)
   })
