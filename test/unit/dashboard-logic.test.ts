@@ -37,12 +37,16 @@ describe('durationBars', () => {
       {id: 'b', duration_ms: null, failed: false},
       {id: 'a', duration_ms: 100, failed: false},
     ]
-    const {bars, maxMs} = durationBars(runs, 200, 100, 0)
+    const {bars, maxMs} = durationBars(runs, 200, 100, 0, 1000)
     expect(maxMs).toBe(100)
     expect(bars).toEqual([
       {id: 'a', x: 0, width: 100, height: 100, failed: false, durationMs: 100},
       {id: 'c', x: 100, width: 100, height: 50, failed: true, durationMs: 50},
     ])
+  })
+
+  it('bars are at most maxBar wide', () => {
+    expect(durationBars([{id: 'a', duration_ms: 5, failed: false}], 600, 100).bars[0].width).toBe(24)
   })
 
   it('zero-length runs still show; no runs, no bars', () => {
