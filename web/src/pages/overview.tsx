@@ -105,13 +105,13 @@ export function OverviewPage(props: {readonly url: URL}) {
       <table class="units">
         <thead>
           <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Schedule</th>
-            <th scope="col">Next run</th>
-            <th scope="col">Last run</th>
-            <th scope="col">Last {STRIP} runs</th>
-            <th scope="col">State</th>
+            <th scope="col" class="c-name">Name</th>
+            <th scope="col" class="c-kind">Kind</th>
+            <th scope="col" class="c-sched">Schedule</th>
+            <th scope="col" class="c-next">Next run</th>
+            <th scope="col" class="c-last">Last run</th>
+            <th scope="col" class="c-strip">Last {STRIP} runs</th>
+            <th scope="col" class="c-state">State</th>
           </tr>
         </thead>
         {groupUnits(shown.map((r) => ({...r, group: r.task.group}))).map(([group, members]) => (
