@@ -4,7 +4,7 @@ import type {Browser, BrowserContext, Page} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {api, rawRequest} from '../support/control.js'
 import {ROOT} from '../support/cli.js'
-import {Sandbox, until} from '../support/sandbox.js'
+import {Sandbox} from '../support/sandbox.js'
 import {launchChromium, screenshots, signInLink} from './browser.js'
 
 /**

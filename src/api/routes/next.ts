@@ -17,14 +17,14 @@ export function nextRoutes(daemon: Daemon): Route[] {
         const name = req.params.name
         const unit = daemon.unit(name)
         if (!unit) throw new HttpProblem(404, `no task or service named "${name}"`, [{location: 'path.name', message: 'unknown unit', value: name}])
-        const spec = daemon.currentConfig.schedules.get(name)
+        const spec = daemon.config.schedules.get(name)
         if (!spec) throw new HttpProblem(409, `${unit.kind} "${name}" has no schedule${unit.kind === 'task' ? ' (it runs only when triggered)' : ''}`)
         const countText = req.query.get('count')
         const count = countText === null ? 5 : Number(countText)
         if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
           throw new HttpProblem(400, `count must be an integer from 1 to ${MAX_COUNT}`, [{location: 'query.count', message: 'out of range', value: countText}])
         }
-        sendJson(res, 200, upcomingTicks(spec, {zone: unit.timezone, now: Date.now(), count, every: {anchor: daemon.startedAt, note: EVERY_FROM_DAEMON}}))
+        sendJson(res, 200, upcomingTicks(spec, {zone: unit.timezone, now: daemon.now(), count, every: {anchor: daemon.startedAt, note: EVERY_FROM_DAEMON}}))
       },
     },
   ]

@@ -22,7 +22,7 @@ export function overviewRoutes(daemon: Daemon): Route[] {
   const record = async (id: string): Promise<RunRecord | undefined> => {
     const cached = finished.get(id)
     if (cached) return cached
-    const run = await daemon.runRecord(id)
+    const run = await daemon.view.record(id)
     if (run?.status === 'ended') {
       if (finished.size >= CACHE_LIMIT) finished.delete(finished.keys().next().value!)
       finished.set(id, run)
@@ -41,8 +41,8 @@ export function overviewRoutes(daemon: Daemon): Route[] {
           throw new HttpProblem(400, `runs must be an integer from 1 to ${MAX_RUNS}`, [{location: 'query.runs', message: 'out of range', value: runsText}])
         }
         const wanted = new Set(req.query.getAll('name'))
-        const units = daemon.currentConfig.units.filter((u) => wanted.size === 0 || wanted.has(u.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        const strips = recentRuns(newestFirst(daemon.index.all()), units.map((u) => u.name), perUnit)
+        const units = daemon.config.units.filter((u) => wanted.size === 0 || wanted.has(u.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        const strips = recentRuns(newestFirst(daemon.view.entries()), units.map((u) => u.name), perUnit)
         const last = await Promise.all(units.map((u) => {
           const newest = strips.get(u.name)![0]
           return newest ? record(newest.id) : undefined
