@@ -128,3 +128,12 @@ export const FAILURE_REASONS: readonly EndReason[] = ['failed', 'timeout', 'cras
 
 export const TRIGGER_SOURCES = ['cron', 'catch_up', 'startup', 'api', 'cli', 'service'] as const
 export type TriggerSource = (typeof TRIGGER_SOURCES)[number]
+
+/** One upcoming tick as `sched next --json` and GET /api/tasks/{name}/next show it. */
+export interface UpcomingTick {
+  readonly at: string
+  readonly local: string
+  readonly zone: string | null
+  readonly kind: 'fire' | 'dst_skipped'
+  readonly note: string | null
+}

@@ -1,16 +1,8 @@
 import {formatDuration, msToNs} from '../core/duration.js'
+import type {UpcomingTick} from '../core/types.js'
 import type {ScheduleSpec} from './expression.js'
 import {scheduleFor} from './schedule.js'
 import {formatCivil} from './zone.js'
-
-/** One upcoming tick as `sched next --json` and GET /api/tasks/{name}/next show it. */
-export interface UpcomingTick {
-  readonly at: string
-  readonly local: string
-  readonly zone: string | null
-  readonly kind: 'fire' | 'dst_skipped'
-  readonly note: string | null
-}
 
 export const EVERY_FROM_DAEMON = "counted from the daemon's start"
 

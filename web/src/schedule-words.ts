@@ -1,14 +1,5 @@
 import cronstrue from 'cronstrue'
-
-const SHORTCUTS: Readonly<Record<string, string>> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-}
+import {SHORTCUTS} from '../../src/cron/expression.js'
 
 const said = new Map<string, string>()
 

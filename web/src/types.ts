@@ -66,13 +66,7 @@ export interface LogLine {
   readonly text: string
 }
 
-export interface UpcomingTick {
-  readonly at: string
-  readonly local: string
-  readonly zone: string | null
-  readonly kind: 'fire' | 'dst_skipped'
-  readonly note: string | null
-}
+export type {UpcomingTick} from '../../src/core/types.js'
 
 export type {ProblemDetail} from "./api.js"
 
