@@ -8,7 +8,7 @@ import {formatRelative} from '../../web/src/format.js'
 import {firstErrorLine, searchLines} from '../../web/src/log-search.js'
 import {parsePath} from '../../web/src/router.js'
 import {scheduleInWords} from '../../web/src/schedule-words.js'
-import {scrollTopFor, visibleRange} from '../../web/src/virtual.js'
+import {offsetsOf, rangeByOffsets, scrollTopFor, visibleRange} from '../../web/src/virtual.js'
 
 /** The dashboard's pure decisions, and the overview's strip collector. */
 
@@ -28,6 +28,25 @@ describe('visibleRange: the rows of a long log that are in the page', () => {
     expect(scrollTopFor(100, 20, 5)).toBe(1900)
     expect(scrollTopFor(2, 20, 5)).toBe(0)
   })
+})
+
+describe('rangeByOffsets: the overview rows (group heads and units) near the viewport', () => {
+  // A group head (30) and three units (60) each, twice: rows start at 0,30,90,150,210,240,300,360.
+  const offsets = offsetsOf([30, 60, 60, 60, 30, 60, 60, 60])
+  it('offsets are the running sum, the last entry the total', () => {
+    expect(offsets).toEqual([0, 30, 90, 150, 210, 240, 300, 360, 420])
+  })
+  const cases: [string, [number, number, number], {start: number; end: number}][] = [
+    ['the top', [0, 100, 0], {start: 0, end: 3}],
+    ['a window inside one row', [100, 10, 0], {start: 2, end: 3}],
+    ['a window ending on a row boundary', [0, 90, 0], {start: 0, end: 2}],
+    ['overscan on both sides', [210, 30, 60], {start: 3, end: 6}],
+    ['past the end', [1000, 100, 0], {start: 8, end: 8}],
+    ['above the start (the table lower in the page)', [-500, 600, 0], {start: 0, end: 3}],
+    ['all of it', [0, 10_000, 0], {start: 0, end: 8}],
+  ]
+  for (const [what, [top, height, overscan], expected] of cases) it(what, () => expect(rangeByOffsets(offsets, top, height, overscan)).toEqual(expected))
+  it('no rows', () => expect(rangeByOffsets([0], 0, 100, 10)).toEqual({start: 0, end: 0}))
 })
 
 describe('durationBars', () => {

@@ -1,5 +1,5 @@
 import {Component} from 'preact'
-import {useEffect, useMemo, useState} from 'preact/hooks'
+import {useEffect, useMemo, useRef, useState} from 'preact/hooks'
 import {get} from '../api.js'
 import {batcher, eventUnit, useEvents} from '../events.js'
 import {STATE_FILTERS, groupUnits, matchesFilter} from '../filter.js'
@@ -10,12 +10,46 @@ import {RunStrip} from '../parts/strip.js'
 import {navigate, runPath, unitPath} from '../router.js'
 import {scheduleInWords} from '../schedule-words.js'
 import type {TaskObject, UnitSummary} from '../types.js'
+import {offsetsOf, rangeByOffsets} from '../virtual.js'
 
 const STRIP = 20
+/** Row heights are fixed (style.css), so only the rows near the viewport are in the page. */
+const GROUP_ROW = 30
+const UNIT_ROW = 60
+const OVERSCAN_PX = 800
 
 interface Row {
   readonly task: TaskObject
   readonly summary: UnitSummary | undefined
+}
+
+type Item = {readonly kind: 'group'; readonly group: string; readonly count: number} | {readonly kind: 'unit'; readonly row: Row}
+
+/** Where the table's body is against the browser window, kept up to date as the page scrolls. */
+function useWindowOver(body: {current: HTMLElement | null}, ready: boolean): {top: number; height: number} {
+  const [view, setView] = useState({top: 0, height: typeof innerHeight === 'number' ? innerHeight : 900})
+  useEffect(() => {
+    let frame = 0
+    const measure = () => {
+      frame = 0
+      const el = body.current
+      if (!el) return
+      const top = -el.getBoundingClientRect().top
+      setView((v) => (v.top === top && v.height === innerHeight ? v : {top, height: innerHeight}))
+    }
+    const later = () => {
+      if (!frame) frame = requestAnimationFrame(measure)
+    }
+    measure()
+    addEventListener('scroll', later, {passive: true})
+    addEventListener('resize', later)
+    return () => {
+      removeEventListener('scroll', later)
+      removeEventListener('resize', later)
+      if (frame) cancelAnimationFrame(frame)
+    }
+  }, [ready])
+  return view
 }
 
 export function OverviewPage(props: {readonly url: URL}) {
@@ -23,6 +57,8 @@ export function OverviewPage(props: {readonly url: URL}) {
   const [summaries, setSummaries] = useState<ReadonlyMap<string, UnitSummary>>(new Map())
   const [error, setError] = useState<string>()
   const now = useNow(10_000)
+  const body = useRef<HTMLTableSectionElement>(null)
+  const view = useWindowOver(body, tasks.data !== undefined)
 
   const merge = (units: readonly UnitSummary[]) =>
     setSummaries((old) => {
@@ -67,6 +103,16 @@ export function OverviewPage(props: {readonly url: URL}) {
   const rows: Row[] = tasks.data.map((task) => ({task, summary: summaries.get(task.name)}))
   const groups = [...new Set(tasks.data.map((t) => t.group))].sort()
   const shown = rows.filter((r) => matchesFilter({name: r.task.name, group: r.task.group, status: r.summary?.state.status ?? (r.task.kind === 'service' ? 'stopped' : 'idle'), lastEndReason: r.summary?.last_run?.end_reason ?? null}, filter))
+
+  const items: Item[] = []
+  for (const [group, members] of groupUnits(shown.map((r) => ({...r, group: r.task.group})))) {
+    items.push({kind: 'group', group, count: members.length})
+    for (const row of members) items.push({kind: 'unit', row})
+  }
+  const offsets = offsetsOf(items.map((i) => (i.kind === 'group' ? GROUP_ROW : UNIT_ROW)))
+  const {start, end} = rangeByOffsets(offsets, view.top, view.height, OVERSCAN_PX)
+  const top = offsets[start]
+  const bottom = offsets[items.length] - offsets[end]
 
   return (
     <section class="overview">
@@ -114,21 +160,32 @@ export function OverviewPage(props: {readonly url: URL}) {
             <th scope="col" class="c-state">State</th>
           </tr>
         </thead>
-        {groupUnits(shown.map((r) => ({...r, group: r.task.group}))).map(([group, members]) => (
-          <tbody key={group} class="group">
-            <tr class="group-head">
-              <th colSpan={7} scope="rowgroup">
-                {group || 'no group'} <span class="dim">({members.length})</span>
-              </th>
-            </tr>
-            {members.map((r) => (
-              <UnitRow key={r.task.name} task={r.task} summary={r.summary} now={now} />
-            ))}
-          </tbody>
-        ))}
+        <tbody ref={body}>
+          {top > 0 && <Spacer height={top} />}
+          {items.slice(start, end).map((item) =>
+            item.kind === 'group' ? (
+              <tr key={`group ${item.group}`} class="group-head">
+                <th colSpan={7}>
+                  {item.group || 'no group'} <span class="dim">({item.count})</span>
+                </th>
+              </tr>
+            ) : (
+              <UnitRow key={item.row.task.name} task={item.row.task} summary={item.row.summary} now={now} />
+            ),
+          )}
+          {bottom > 0 && <Spacer height={bottom} />}
+        </tbody>
       </table>
       {shown.length === 0 && <p>No unit matches.</p>}
     </section>
+  )
+}
+
+function Spacer(props: {readonly height: number}) {
+  return (
+    <tr class="spacer" aria-hidden="true">
+      <td colSpan={7} style={{height: `${props.height}px`}} />
+    </tr>
   )
 }
 
@@ -149,7 +206,7 @@ class UnitRow extends Component<RowProps> {
     const at = last ? Date.parse(last.started_at ?? last.created_at) : undefined
     const next = task.next_run_at ? Date.parse(task.next_run_at) : undefined
     return (
-      <tr>
+      <tr class="unit">
         <th scope="row">
           <a href={unitPath(task.name)}>{task.name}</a>
           {task.description && <div class="dim small">{task.description}</div>}
