@@ -123,5 +123,17 @@ export const END_REASONS = [
 ] as const
 export type EndReason = (typeof END_REASONS)[number]
 
+/** End reasons that count as failures (SPEC §3): retried, restarted under `on_failure`, shown red. */
+export const FAILURE_REASONS: readonly EndReason[] = ['failed', 'timeout', 'crashed', 'missed', 'log_overflow', 'start_failed']
+
 export const TRIGGER_SOURCES = ['cron', 'catch_up', 'startup', 'api', 'cli', 'service'] as const
 export type TriggerSource = (typeof TRIGGER_SOURCES)[number]
+
+/** One upcoming tick as `sched next --json` and GET /api/tasks/{name}/next show it. */
+export interface UpcomingTick {
+  readonly at: string
+  readonly local: string
+  readonly zone: string | null
+  readonly kind: 'fire' | 'dst_skipped'
+  readonly note: string | null
+}

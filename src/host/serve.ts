@@ -3,6 +3,7 @@ import {ExitCode, SchedError} from '../core/errors.js'
 import {type LogFormat, createLogger} from '../core/logger.js'
 import {StateLayout} from '../state/layout.js'
 import {resolveStateDir} from '../state/location.js'
+import {TICKET_LIFETIME_MS} from '../state/sign-in-ticket.js'
 import {DaemonHost} from './daemon-host.js'
 
 /** `sched serve`'s settings, however they were parsed (oclif for --help, util.parseArgs for the lean entry). */
@@ -27,6 +28,7 @@ export async function serve(flags: ServeFlags, config: Config, say: (line: strin
   const {host, info} = await DaemonHost.start({config, layout, logger, listen})
   const token = info.tokenSource ? ` · token ${info.tokenSource}` : ''
   say(`sched serving ${info.url ?? '(no API)'} · state ${info.stateDir} · config ${info.configPath}${token}`)
+  if (info.signInUrl) say(`dashboard: ${info.signInUrl} (one-time sign-in link, valid ${TICKET_LIFETIME_MS / 60_000} minutes; sched status prints a new one)`)
 
   return new Promise<number>((resolve) => {
     const shutdown = (signal: string) => {

@@ -3,7 +3,7 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import type {StateLayout} from './layout.js'
 
 /** The API bearer token: SCHED_API_TOKEN, else the state directory's api-token file. */
-function readToken(layout: StateLayout, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function readToken(layout: StateLayout, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.SCHED_API_TOKEN) return env.SCHED_API_TOKEN
   try {
     return readFileSync(layout.tokenFile, 'utf8').trim() || undefined
