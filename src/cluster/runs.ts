@@ -90,7 +90,7 @@ const PHASES: readonly string[] = RUN_STATUS
  * `GET /api/runs` and `sched runs` over the whole cluster: the same filters, order (newest
  * first), page and `total` as src/state/run-query.ts, answered by PostgreSQL.
  */
-export async function queryClusterRuns(sql: Sql, q: RunQuery & {readonly node?: string}): Promise<RunPage & {runs: ClusterRun[]}> {
+export async function queryClusterRuns(sql: Sql, q: RunQuery & {readonly node?: string}): Promise<Omit<RunPage, 'runs'> & {runs: ClusterRun[]}> {
   checkRunQuery(q)
   const where: string[] = []
   const values: unknown[] = []
