@@ -63,7 +63,7 @@ export async function admitRun(db: ClusterDb, unit: UnitLimits, record: RunRecor
       case 'queue':
       case 'terminate': {
         const run = await insertRun(sql, record, null)
-        await sql.query('INSERT INTO sched.queue (run_id, task_name) VALUES ($1, $2)', [record.id, unit.name])
+        await sql.query('INSERT INTO sched.queue (seq, run_id, task_name) SELECT queue_seq, id, task_name FROM sched.runs WHERE id = $1', [record.id])
         await sql.query("SELECT pg_notify('sched_work', $1)", [unit.name])
         const victimId = decision.action === 'terminate' ? decision.victim : undefined
         if (!victimId) return {decision, run}
@@ -95,9 +95,8 @@ export async function claimQueued(db: ClusterDb, unit: UnitLimits, me: Owner): P
     )
     if (taken.length === 0) return []
     const {rows} = await sql.query(
-      `UPDATE sched.runs r SET node = $2, incarnation = $3, queue_seq = t.seq_no
-       FROM unnest($1::text[], $4::bigint[]) AS t(run_id, seq_no) WHERE r.id = t.run_id RETURNING ${RUN_COLUMNS}`,
-      [taken.map((t) => t.run_id), me.node, me.incarnation, taken.map((t) => t.seq)],
+      `UPDATE sched.runs SET node = $2, incarnation = $3 WHERE id = ANY($1::text[]) RETURNING ${RUN_COLUMNS}`,
+      [taken.map((t) => t.run_id), me.node, me.incarnation],
     )
     const order = new Map(taken.map((t) => [t.run_id, BigInt(t.seq)]))
     return rows.map(toRun).sort((a, b) => (order.get(a.id)! < order.get(b.id)! ? -1 : 1))

@@ -58,7 +58,12 @@ function value(record: RunRecord, field: (typeof FIELDS)[number]): unknown {
 export async function insertRun(sql: Sql, record: RunRecord, owner: Owner | null): Promise<ClusterRun> {
   const values = [...FIELDS.map((f) => value(record, f)), owner?.node ?? null, owner?.incarnation ?? null]
   const holes = values.map((_, i) => `$${i + 1}`).join(', ')
-  const {rows} = await sql.query(`INSERT INTO sched.runs (${FIELDS.join(', ')}, node, incarnation) VALUES (${holes}) RETURNING ${RUN_COLUMNS}`, values)
+  // Every run takes its admission order number now: if it is queued, or put back in the queue
+  // when its node dies before starting it, it waits behind exactly the runs admitted before it.
+  const {rows} = await sql.query(
+    `INSERT INTO sched.runs (${FIELDS.join(', ')}, node, incarnation, queue_seq) VALUES (${holes}, nextval('sched.queue_seq_seq')) RETURNING ${RUN_COLUMNS}`,
+    values,
+  )
   return toRun(rows[0])
 }
 

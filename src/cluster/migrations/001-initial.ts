@@ -70,8 +70,9 @@ CREATE TABLE sched.runs (
   incarnation uuid,
   -- A stop asked for by another node (terminate, an operator): the owner acts on it.
   stop_requested text,
-  -- Its place in its task's queue, kept once claimed: a dead node's unstarted run goes back there.
-  queue_seq bigint
+  -- Its admission order (from the queue's sequence): its place if it queues, or goes back to
+  -- the queue because its node died before starting it.
+  queue_seq bigint NOT NULL
 );
 CREATE INDEX runs_task ON sched.runs (task_name, id);
 CREATE INDEX runs_unfinished ON sched.runs (task_name, node) WHERE status <> 'ended';
