@@ -175,3 +175,26 @@ export class ClusterDb implements Sql {
     for (const fn of this.upListeners) fn()
   }
 }
+
+/**
+ * One connection for one command (`sched cluster status`): no pool, no retries — a database that
+ * cannot be reached is the command's answer, said with the URL's password hidden.
+ */
+export async function withConnection<T>(url: string, fn: (sql: Sql) => Promise<T>, timeoutMs = 5000): Promise<T> {
+  const client = new pg.Client({connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: 'sched-cli'})
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+  } catch (error) {
+    await client.end().catch(() => undefined)
+    throw new SchedError(`cannot reach the cluster database ${redactUrl(url)}: ${errorMessage(error)}`, {
+      cause: error,
+      hint: 'check [cluster] url (or SCHED_CLUSTER_URL) and that PostgreSQL accepts connections from here',
+    })
+  }
+  try {
+    return await fn(client)
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
