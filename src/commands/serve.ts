@@ -25,6 +25,13 @@ Run it in a terminal, or under systemd with Type=simple and Restart=on-failure.`
   async run(): Promise<void> {
     const {flags} = await this.parse(Serve)
     const config = this.loadConfig(flags.config)
+    // The engine does not run a cluster yet (docs/cluster.md): serving such a file on its own on
+    // each node would fire every tick once per node.
+    if (config.cluster) {
+      throw new SchedError(`${config.path} has a [cluster] table, which this sched serve does not run yet`, {
+        hint: 'remove [cluster] to serve this node on its own; sched cluster status already reads the cluster database',
+      })
+    }
     const layout = this.layout(flags['state-dir'], config)
     const logger = createLogger(flags['log-format'] as 'text' | 'json')
     const listen = flags['no-api']
