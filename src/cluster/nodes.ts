@@ -1,6 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import {SchedError} from '../core/errors.js'
 import type {Sql} from './db.js'
+import type {Owner} from './runs.js'
 
 /** Who a node is, as it announces itself when it joins. */
 export interface NodeIdentity {
@@ -98,14 +99,14 @@ export async function joinCluster(sql: Sql, me: NodeIdentity, leaseMs: number): 
  * Renews the node's heartbeat for another lease and publishes its config hash and the clock skew
  * measured last time. `now` is the node's clock (injected).
  */
-export async function heartbeat(sql: Sql, me: Pick<NodeIdentity, 'name' | 'incarnation'>, update: {leaseMs: number; configHash: string; skewMs: number | null}, now: () => number): Promise<Heartbeat> {
+export async function heartbeat(sql: Sql, me: Owner, update: {leaseMs: number; configHash: string; skewMs: number | null}, now: () => number): Promise<Heartbeat> {
   const sent = now()
   const {rows} = await sql.query<{db_now: Date; ok: boolean}>(
     `WITH beat AS (
        UPDATE sched.nodes SET last_seen = now(), expires_at = now() + $3 * interval '1 millisecond', config_hash = $4, skew_ms = $5
        WHERE name = $1 AND incarnation = $2 AND left_at IS NULL RETURNING 1)
      SELECT clock_timestamp() AS db_now, EXISTS (SELECT 1 FROM beat) AS ok`,
-    [me.name, me.incarnation, update.leaseMs, update.configHash, update.skewMs],
+    [me.node, me.incarnation, update.leaseMs, update.configHash, update.skewMs],
   )
   const received = now()
   const dbNow = rows[0].db_now.getTime()
@@ -113,8 +114,8 @@ export async function heartbeat(sql: Sql, me: Pick<NodeIdentity, 'name' | 'incar
 }
 
 /** A clean stop: the node is no longer live, at once (its slots are released separately). */
-export async function leaveCluster(sql: Sql, me: Pick<NodeIdentity, 'name' | 'incarnation'>): Promise<void> {
-  await sql.query('UPDATE sched.nodes SET left_at = now(), expires_at = now() WHERE name = $1 AND incarnation = $2', [me.name, me.incarnation])
+export async function leaveCluster(sql: Sql, me: Owner): Promise<void> {
+  await sql.query('UPDATE sched.nodes SET left_at = now(), expires_at = now() WHERE name = $1 AND incarnation = $2', [me.node, me.incarnation])
 }
 
 export async function listNodes(sql: Sql): Promise<{nodes: NodeRow[]; dbNow: number}> {

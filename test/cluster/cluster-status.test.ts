@@ -39,7 +39,7 @@ describePg('sched cluster status', () => {
     const b = node('b', hash)
     const c = node('c', 'f'.repeat(64))
     for (const n of [a, b, c]) await joinCluster(db, n, 10_000)
-    await heartbeat(db, a, {leaseMs: 10_000, configHash: hash, skewMs: 42.4}, Date.now)
+    await heartbeat(db, {node: 'a', incarnation: a.incarnation}, {leaseMs: 10_000, configHash: hash, skewMs: 42.4}, Date.now)
     await acquireSlot(db, 'web', '0', {node: 'a', incarnation: a.incarnation}, 10_000)
     await acquireSlot(db, 'web', '1', {node: 'b', incarnation: b.incarnation}, 10_000)
     // b stopped renewing a lease ago: its heartbeat and its slot have both expired.

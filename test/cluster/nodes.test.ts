@@ -7,6 +7,8 @@ afterEach(closeDbs)
 
 const LEASE = 10_000
 
+const owner = (n: NodeIdentity) => ({node: n.name, incarnation: n.incarnation})
+
 function identity(name: string, overrides: Partial<NodeIdentity> = {}): NodeIdentity {
   return {name, incarnation: newIncarnation(), advertise: `http://127.0.0.1:${9000 + name.length}`, configHash: 'h1', version: '0.1.0', host: 'box', stateDir: `/srv/${name}`, pid: 4242, ...overrides}
 }
@@ -22,7 +24,7 @@ describePg('node registry and heartbeat', () => {
     expect(nodes[0]).toMatchObject({name: 'a', incarnation: a.incarnation, advertise: a.advertise, config_hash: 'h1', host: 'box', state_dir: '/srv/a', pid: 4242, live: true, skew_ms: null, left_at: null})
     expect(nodes[0].expires_at - nodes[0].last_seen).toBe(LEASE)
     expect(Math.abs(dbNow - nodes[0].last_seen)).toBeLessThan(5000)
-    await leaveCluster(db, a)
+    await leaveCluster(db, owner(a))
     expect((await listNodes(db)).nodes[0]).toMatchObject({live: false})
   })
 
@@ -32,11 +34,11 @@ describePg('node registry and heartbeat', () => {
     await joinCluster(db, a, LEASE)
     // A node whose clock runs 5 minutes ahead of the database's.
     const ahead = () => Date.now() + 300_000
-    const beat = await heartbeat(db, a, {leaseMs: LEASE, configHash: 'h2', skewMs: null}, ahead)
+    const beat = await heartbeat(db, owner(a), {leaseMs: LEASE, configHash: 'h2', skewMs: null}, ahead)
     expect(beat.ok).toBe(true)
     expect(beat.skewMs).toBeGreaterThan(299_000)
     expect(beat.skewMs).toBeLessThan(301_000)
-    await heartbeat(db, a, {leaseMs: LEASE, configHash: 'h2', skewMs: beat.skewMs}, ahead)
+    await heartbeat(db, owner(a), {leaseMs: LEASE, configHash: 'h2', skewMs: beat.skewMs}, ahead)
     expect((await listNodes(db)).nodes[0]).toMatchObject({config_hash: 'h2', skew_ms: beat.skewMs})
   })
 
@@ -52,8 +54,8 @@ describePg('node registry and heartbeat', () => {
     await joinCluster(db, before, LEASE)
     const after = identity('a')
     expect((await joinCluster(db, after, LEASE)).previousIncarnation).toBe(before.incarnation)
-    expect((await heartbeat(db, before, {leaseMs: LEASE, configHash: 'h1', skewMs: null}, Date.now)).ok).toBe(false)
-    expect((await heartbeat(db, after, {leaseMs: LEASE, configHash: 'h1', skewMs: null}, Date.now)).ok).toBe(true)
+    expect((await heartbeat(db, owner(before), {leaseMs: LEASE, configHash: 'h1', skewMs: null}, Date.now)).ok).toBe(false)
+    expect((await heartbeat(db, owner(after), {leaseMs: LEASE, configHash: 'h1', skewMs: null}, Date.now)).ok).toBe(true)
   })
 
   it('a name whose lease expired may be taken by another host', async () => {

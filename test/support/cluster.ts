@@ -6,6 +6,7 @@ import type {LogFields, Logger, LogLevel} from '../../src/core/logger.js'
 import type {EndReason} from '../../src/core/types.js'
 import type {RunRecord} from '../../src/state/run-record.js'
 import {freshDatabase} from './postgres.js'
+import {TcpProxy} from './tcp-proxy.js'
 
 export interface LogEntry {
   readonly level: LogLevel
@@ -97,4 +98,11 @@ export function started(record: RunRecord, pid = 100): RunRecord {
 
 export function ended(record: RunRecord, reason: EndReason = 'success'): RunRecord {
   return {...record, status: 'ended', end_reason: reason, exit_code: reason === 'success' ? 0 : 1, ended_at: new Date(Date.parse(record.created_at) + 10).toISOString(), duration_ms: 9, log_bytes: 12}
+}
+
+/** A fresh database reached through a TCP proxy the test can cut (a partition of one node). */
+export async function freshUrlWithProxy(): Promise<{url: string; proxy: TcpProxy}> {
+  const url = await freshDatabase()
+  const target = new URL(url)
+  return {url, proxy: await TcpProxy.start(target.hostname, Number(target.port))}
 }
