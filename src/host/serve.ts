@@ -21,6 +21,13 @@ export interface ServeFlags {
  * the exit code. `say` prints the one line that tells where it serves.
  */
 export async function serve(flags: ServeFlags, config: Config, say: (line: string) => void): Promise<number> {
+  // The engine does not run a cluster yet (docs/cluster.md): serving such a file on its own on
+  // each node would fire every tick once per node.
+  if (config.cluster) {
+    throw new SchedError(`${config.path} has a [cluster] table, which this sched serve does not run yet`, {
+      hint: 'remove [cluster] to serve this node on its own; sched cluster status already reads the cluster database',
+    })
+  }
   const layout = new StateLayout(resolveStateDir({flag: flags.stateDir, configured: config.daemon.state_dir}))
   const logger = createLogger(flags.logFormat ?? 'text')
   const listen = flags.noApi ? undefined : {host: flags.host ?? process.env.SCHED_HOST ?? config.daemon.host, port: flags.port ?? envPort() ?? config.daemon.port}

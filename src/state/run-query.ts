@@ -22,7 +22,7 @@ export interface RunPage {
 
 const STATUSES: readonly string[] = [...RUN_STATUS, ...END_REASONS]
 
-function checkRunQuery(q: Pick<RunQuery, 'status' | 'triggered_by'>): void {
+export function checkRunQuery(q: Pick<RunQuery, 'status' | 'triggered_by'>): void {
   if (q.status !== undefined && !STATUSES.includes(q.status)) {
     throw new SchedError(`unknown status "${q.status}"`, {exit: ExitCode.usage, hint: `use one of ${STATUSES.join(', ')}`})
   }
