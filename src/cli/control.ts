@@ -1,25 +1,33 @@
-import type {ControlResult as EngineControlResult} from '../engine/daemon.js'
 import type {Config} from '../config/load.js'
 import {NS} from '../core/duration.js'
 import {SchedError} from '../core/errors.js'
+import type {ControlAnswer} from '../engine/control.js'
+import type {Refusal} from '../engine/outcomes.js'
 import type {StateLayout} from '../state/layout.js'
 import type {DaemonRequest} from '../state/requests.js'
-import {askDaemon, refusalExit, requireDaemon} from './daemon-request.js'
+import {DaemonClient} from './daemon-client.js'
+import {REFUSAL_EXIT} from './refusal-exit.js'
 
-export type ControlResult = EngineControlResult & {ok: true}
+/** What stop, start and restart return (and print under --json). */
+export type ControlResult = Exclude<ControlAnswer, Refusal>
 
 /**
  * stop, start and restart: one request to the daemon, answered once done. A stop may take as
  * long as the unit's graceful_stop, so that much more is allowed for the answer.
  */
 export async function control(layout: StateLayout, config: Config | undefined, request: DaemonRequest & {type: 'stop' | 'start' | 'restart'}): Promise<ControlResult> {
-  const daemon = requireDaemon(layout)
+  const client = DaemonClient.connect(layout)
   const name = request.type === 'stop' ? request.target : request.unit
   const unit = config?.units.find((u) => u.name === name)
   const grace = unit ? unit.graceful_stop / NS.ms : Math.max(0, ...(config?.units ?? []).map((u) => u.graceful_stop / NS.ms), 60_000)
-  const response = await askDaemon(layout, daemon, request, grace + 5000)
-  if (!response.ok) throw new SchedError(response.message ?? 'refused', {exit: refusalExit((response.data as {refusal?: string} | undefined)?.refusal)})
-  return response.data as ControlResult
+  const answer = await client.control(request, grace + 5000)
+  if (!answer.ok) throw refusalError(answer)
+  return answer
+}
+
+/** A refusal as the error a command exits with (SPEC §9 codes). */
+export function refusalError(refusal: Refusal): SchedError {
+  return new SchedError(refusal.message, {exit: REFUSAL_EXIT[refusal.refusal], details: refusal.problems?.length ? {problems: refusal.problems} : undefined})
 }
 
 export function describeControl(result: ControlResult): string {

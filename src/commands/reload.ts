@@ -1,7 +1,7 @@
-import {ConfigInvalidError, SchedCommand} from '../cli/base.js'
-import {askDaemon, requireDaemon} from '../cli/daemon-request.js'
-import type {ConfigIssue} from '../config/load.js'
-import {SchedError} from '../core/errors.js'
+import {SchedCommand} from '../cli/base.js'
+import {refusalError} from '../cli/control.js'
+import {DaemonClient} from '../cli/daemon-client.js'
+import {ConfigInvalidError} from '../config/valid.js'
 
 interface Reloaded {
   added: string[]
@@ -24,15 +24,12 @@ export default class Reload extends SchedCommand {
   async run(): Promise<Reloaded> {
     const {flags} = await this.parse(Reload)
     const {layout} = this.readContext(flags.config, flags['state-dir'])
-    const daemon = requireDaemon(layout)
-    const response = await askDaemon(layout, daemon, {type: 'reload'})
-    if (!response.ok) {
-      const errors = (response.data as {errors?: ConfigIssue[]} | undefined)?.errors ?? []
-      const message = response.message ?? 'reload refused'
-      throw errors.length ? new ConfigInvalidError(daemon.config_path, errors, message) : new SchedError(message)
+    const client = DaemonClient.connect(layout)
+    const answer = await client.reload()
+    if (!answer.ok) {
+      throw answer.errors?.length ? new ConfigInvalidError(client.info.config_path, answer.errors, answer.message) : refusalError(answer)
     }
-    const {added, removed, changed} = response.data as Reloaded
-    const result = {added, removed, changed}
+    const result: Reloaded = {added: answer.added, removed: answer.removed, changed: answer.changed}
     const lines = (['added', 'changed', 'removed'] as const).filter((k) => result[k].length).map((k) => `${k}: ${result[k].join(', ')}`)
     this.log(lines.length ? lines.join('\n') : 'no changes')
     return result

@@ -3,6 +3,9 @@ import {renderTable} from '../cli/table.js'
 import {formatRelative} from '../cli/time.js'
 import {formatDuration, msToNs} from '../core/duration.js'
 import {liveDaemon} from '../state/claim.js'
+import type {StateLayout} from '../state/layout.js'
+import {TICKET_LIFETIME_MS, signInUrl} from '../state/sign-in-ticket.js'
+import {readToken} from '../state/token.js'
 import {type PublicRun, type RunRecord, publicRun} from '../state/run-record.js'
 import {RunStore} from '../state/runs.js'
 import {UnitBooks} from '../state/unit-books.js'
@@ -69,17 +72,18 @@ export default class Status extends SchedCommand {
       units,
     }
 
-    if (!this.jsonEnabled()) this.render(data, now)
+    if (!this.jsonEnabled()) this.render(data, now, daemon?.url ? dashboardLink(daemon.url, layout, now) : undefined)
     if (!daemon) process.exitCode = ExitCode.noDaemon
     return data
   }
 
-  private render(data: StatusData, now: number): void {
+  private render(data: StatusData, now: number, signIn?: string): void {
     const c = this.out()
     const d = data.daemon
     if (d) {
       this.log(`${c.green('daemon running')}: pid ${d.pid}, up ${formatDuration(msToNs(Number(d.uptime_s) * 1000))}, ${d.url ?? 'no API'}`)
       this.log(`  config ${d.config_path} · state ${d.state_dir} · version ${d.version} · token ${d.token}`)
+      if (signIn) this.log(`  dashboard: ${signIn} (one-time sign-in link, valid ${TICKET_LIFETIME_MS / 60_000} minutes)`)
     } else {
       this.log(`${c.red('no daemon')} is serving this state directory${data.busy ? ` (pid ${data.busy.pid} runs ${data.busy.command} in the foreground)` : ''}`)
     }
@@ -97,4 +101,10 @@ export default class Status extends SchedCommand {
       this.log(renderTable(['NAME', 'KIND', 'LAST RUN', 'STATE'], rows))
     }
   }
+}
+
+/** A fresh one-time dashboard link, when this user can read the token (it is never printed itself). */
+function dashboardLink(url: string, layout: StateLayout, now: number): string | undefined {
+  const token = readToken(layout)
+  return token ? signInUrl(url, token, now) : undefined
 }

@@ -4,7 +4,8 @@ import {dirname, resolve} from 'node:path'
 import type {ScheduleSpec} from '../cron/expression.js'
 import {canonicalZone, hostZone} from '../cron/zone.js'
 import {errorMessage} from '../core/errors.js'
-import type {DaemonSettings, Kind, SchedulerSettings, Unit} from '../core/types.js'
+import type {ClusterSettings, DaemonSettings, Kind, SchedulerSettings, Unit} from '../core/types.js'
+import {CLUSTER_FIELDS, CLUSTER_URL_ENV, clusterSettings} from './cluster.js'
 import {readDotenv} from './dotenv.js'
 import {DAEMON_FIELDS, INHERITABLE_KEYS, SCHEDULER_FIELDS, type SectionField, TOP_LEVEL, UNIT_FIELDS} from './fields.js'
 import {resolveConfigPath} from './paths.js'
@@ -26,6 +27,8 @@ export interface Config {
   readonly path: string
   readonly daemon: DaemonSettings
   readonly scheduler: SchedulerSettings
+  /** Present when the file has a `[cluster]` table; without one the state directory is the whole truth. */
+  readonly cluster?: ClusterSettings
   /** Sorted by name. */
   readonly units: readonly Unit[]
   readonly schedules: ReadonlyMap<string, ScheduleSpec>
@@ -41,6 +44,10 @@ export interface LoadOptions {
   readonly isRoot?: boolean
   readonly home?: string
   readonly hostZone?: string
+  /** For SCHED_CLUSTER_URL; process.env unless given. */
+  readonly env?: NodeJS.ProcessEnv
+  /** The default `[cluster] node`; the host name unless given. */
+  readonly hostname?: string
 }
 
 export function loadConfigFile(file: string, options: LoadOptions = {}): LoadResult {
@@ -126,6 +133,7 @@ class Loader {
       if (canonical) zone = canonical
       else this.error(['scheduler', 'timezone'], `unknown time zone "${scheduler.timezone}"`, zoneHint(scheduler.timezone))
     }
+    const cluster = this.readCluster()
     const defaults = this.readDefaults()
 
     const units: Unit[] = []
@@ -187,6 +195,7 @@ class Loader {
         path: this.path,
         daemon: {...daemon, state_dir},
         scheduler: {timezone: zone},
+        ...(cluster ? {cluster} : {}),
         units,
         schedules,
         secrets,
@@ -219,6 +228,19 @@ class Loader {
       }
     }
     return out
+  }
+
+  private readCluster(): ClusterSettings | undefined {
+    const env = this.options.env ?? process.env
+    if (this.doc.value.cluster === undefined) {
+      if (env[CLUSTER_URL_ENV]) this.warn([], `${CLUSTER_URL_ENV} is set but the file has no [cluster] table: this daemon runs on its own`, 'add a [cluster] table to join the cluster')
+      return undefined
+    }
+    const before = this.errors.length
+    const read = this.readSection('cluster', CLUSTER_FIELDS) as {url?: string; node?: string; advertise?: string; lease: number}
+    // A key already reported must not come back as "missing".
+    if (this.errors.length > before) return undefined
+    return clusterSettings(read, {env, hostname: this.options.hostname}, (p, m, h) => this.error(p, m, h))
   }
 
   private readDefaults(): Map<string, DefaultValue> {

@@ -1,5 +1,7 @@
 import type {Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {Access} from '../api/access/access.js'
+import {DashboardAssets} from '../api/dashboard/assets.js'
 import {apiRoutes} from '../api/routes.js'
 import {createApiServer} from '../api/server.js'
 import type {Config} from '../config/load.js'
@@ -7,9 +9,11 @@ import {systemClock} from '../core/clock.js'
 import {ExitCode, SchedError, errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import {Daemon} from '../engine/daemon.js'
+import {ThreadLauncher} from '../engine/runner/thread-launcher.js'
 import {type StateClaim, claimStateDir} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
 import {RequestWatcher} from '../state/requests.js'
+import {signInUrl} from '../state/sign-in-ticket.js'
 import {ensureToken} from '../state/token.js'
 import {handleRequest} from './request-handler.js'
 
@@ -26,6 +30,8 @@ export interface HostInfo {
   readonly stateDir: string
   readonly configPath: string
   readonly tokenSource?: string
+  /** The dashboard's one-time sign-in link (never the token itself). */
+  readonly signInUrl?: string
 }
 
 /**
@@ -40,26 +46,30 @@ export class DaemonHost {
     private readonly options: HostOptions,
     private readonly claim: StateClaim,
     readonly daemon: Daemon,
+    private readonly launcher: ThreadLauncher,
   ) {}
 
   static async start(options: HostOptions): Promise<{host: DaemonHost; info: HostInfo}> {
     const {config, layout, logger} = options
     const claim = await claimStateDir(layout, {mode: 'serve', config_path: config.path})
-    const daemon = new Daemon({config, layout, clock: systemClock, logger, startedAt: Date.parse(claim.info.started_at)})
-    const host = new DaemonHost(options, claim, daemon)
+    const launcher = new ThreadLauncher({daemonEnv: process.env})
+    const daemon = new Daemon({config, layout, clock: systemClock, logger, launcher, startedAt: Date.parse(claim.info.started_at)})
+    const host = new DaemonHost(options, claim, daemon, launcher)
     try {
       await daemon.start()
       host.requests = new RequestWatcher(layout, (request) => handleRequest(daemon, request), (message) => logger.error('requests.error', {message}))
       host.requests.start()
       let url: string | undefined
       let tokenSource: string | undefined
+      let link: string | undefined
       if (options.listen) {
         const {token, source} = ensureToken(layout)
         tokenSource = source
         url = await host.listen(options.listen.host, options.listen.port, token)
         claim.update({url})
+        link = signInUrl(url, token, systemClock.now())
       }
-      return {host, info: {url, stateDir: layout.root, configPath: config.path, tokenSource}}
+      return {host, info: {url, stateDir: layout.root, configPath: config.path, tokenSource, signInUrl: link}}
     } catch (error) {
       await host.stop()
       throw error
@@ -67,7 +77,9 @@ export class DaemonHost {
   }
 
   private listen(host: string, port: number, token: string): Promise<string> {
-    const server = createApiServer({routes: apiRoutes(this.daemon, this.options.layout), token, logger: this.options.logger})
+    const access = new Access(token, systemClock.now)
+    const routes = apiRoutes(this.daemon, this.options.layout, access, DashboardAssets.load())
+    const server = createApiServer({routes, access, logger: this.options.logger})
     this.server = server
     return new Promise((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
@@ -92,6 +104,7 @@ export class DaemonHost {
       })
     }
     await this.daemon.stop()
+    await this.launcher.close()
     this.claim.release()
   }
 }
