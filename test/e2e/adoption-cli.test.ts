@@ -66,7 +66,7 @@ describe('sched service', () => {
       '',
     ].join('\n')
 
-  it('install --root writes the unit line by line and prints the systemctl commands; status and uninstall follow it', async ({box: b}) => {
+  it('install --root writes the unit line by line and prints the systemctl commands; status and uninstall follow it', {timeout: 90_000}, async ({box: b}) => {
     b.write('[daemon]\nshutdown_timeout = "30s"\n\n[tasks.a]\nrun = "true"\n')
     const root = b.path('root')
     const install = await runCli(['service', 'install', '--root', root, '-c', b.config])
@@ -117,27 +117,34 @@ describe('sched service', () => {
 })
 
 describe('sched completion', () => {
-  /** Runs the bash completion function on a command line and returns what it offers. */
-  function bashComplete(words: string[], cwd: string): string[] {
-    const script = [
-      `source <(${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} completion bash)`,
+  /** Runs the bash completion function of `script` on a command line and returns what it offers. */
+  function bashComplete(script: string, words: string[], cwd: string): string[] {
+    const lines = [
+      `source ${JSON.stringify(script)}`,
       `COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')})`,
       'COMP_CWORD=$((${#COMP_WORDS[@]} - 1))',
       '__sched_complete',
       'printf "%s\\n" "${COMPREPLY[@]}"',
     ].join('\n')
-    return execFileSync('bash', ['-c', script], {cwd, encoding: 'utf8'}).split('\n').filter(Boolean)
+    return execFileSync('bash', ['-c', lines], {cwd, encoding: 'utf8'}).split('\n').filter(Boolean)
   }
 
-  it('bash: loads, and completes commands, topics, flags, choices and task names from the config', ({box: b}) => {
+  it('bash: loads, and completes commands, topics, flags, choices, names from the config and run ids from the state dir', {timeout: 90_000}, async ({box: b}) => {
+    const printed = await runCli(['completion', 'bash'])
+    expect(printed.code).toBe(0)
+    const script = b.path('sched.bash')
+    writeFileSync(script, printed.stdout)
+    expect(execFileSync('bash', ['-c', `source ${JSON.stringify(script)} && complete -p sched`], {encoding: 'utf8'})).toBe('complete -F __sched_complete sched\n')
     b.write('[tasks.backup-db]\nrun = "true"\n\n[tasks.rotate]\nrun = "true"\n\n[services.web]\nrun = "sleep 9"\n')
     const bin = [BIN]
-    expect(bashComplete([...bin, 'im'], b.path(''))).toEqual(['import'])
-    expect(bashComplete([...bin, 'import', ''], b.path(''))).toEqual(['compose', 'crontab', 'supervisord'])
-    expect(bashComplete([...bin, 'service', 'install', '--u'], b.path(''))).toEqual(['--user'])
-    expect(bashComplete([...bin, 'completion', ''], b.path(''))).toEqual(['bash', 'zsh', 'fish'])
-    expect(bashComplete([...bin, 'trigger', '-c', b.config, ''], b.path(''))).toEqual(['backup-db', 'rotate'])
-    expect(bashComplete([...bin, 'restart', ''], b.path(''))).toEqual(['web'])
+    expect(bashComplete(script, [...bin, 'im'], b.path(''))).toEqual(['import'])
+    expect(bashComplete(script, [...bin, 'import', ''], b.path(''))).toEqual(['compose', 'crontab', 'supervisord'])
+    expect(bashComplete(script, [...bin, 'service', 'install', '--u'], b.path(''))).toEqual(['--user'])
+    expect(bashComplete(script, [...bin, 'completion', ''], b.path(''))).toEqual(['bash', 'zsh', 'fish'])
+    expect(bashComplete(script, [...bin, 'trigger', '-c', b.config, ''], b.path(''))).toEqual(['backup-db', 'rotate'])
+    expect(bashComplete(script, [...bin, 'restart', ''], b.path(''))).toEqual(['web'])
+    const {id} = JSON.parse((await b.cli(['trigger', 'rotate', '--json'])).stdout) as {id: string}
+    expect(bashComplete(script, [...bin, 'logs', '-c', b.config, '--state-dir', b.state, ''], b.path(''))).toEqual(['backup-db', 'rotate', 'web', id])
   })
 
   it.skipIf(!has('zsh'))('zsh: the script loads after compinit', async () => {
