@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {SchedCommand} from '../cli/base.js'
-import {completionNames} from '../completion/names.js'
+import {NAME_KINDS, type NameKind, completionNames} from '../completion/names.js'
 import {SchedError} from '../core/errors.js'
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const
@@ -27,7 +27,7 @@ fish: sched completion fish | source, or save it as ~/.config/fish/completions/s
   static flags = {
     names: Flags.string({
       summary: 'For the scripts: print task, service or unit names from the config, or run ids from the state directory, one a line.',
-      options: ['tasks', 'services', 'units', 'runs'],
+      options: [...NAME_KINDS],
       hidden: true,
     }),
   }
@@ -35,7 +35,7 @@ fish: sched completion fish | source, or save it as ~/.config/fish/completions/s
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Completion)
     if (flags.names) {
-      const names = completionNames(flags.names as 'tasks' | 'services' | 'units' | 'runs', {config: flags.config, stateDir: flags['state-dir']})
+      const names = completionNames(flags.names as NameKind, {config: flags.config, stateDir: flags['state-dir']})
       if (names.length) process.stdout.write(`${names.join('\n')}\n`)
       return
     }

@@ -7,6 +7,9 @@ import {StateLayout} from '../state/layout.js'
 import {resolveStateDir} from '../state/location.js'
 import {RunStore} from '../state/runs.js'
 
+export const NAME_KINDS = ['tasks', 'services', 'units', 'runs'] as const
+export type NameKind = (typeof NAME_KINDS)[number]
+
 /** How many run ids a completion offers: the newest, which are the ones people look at. */
 const RUN_IDS = 50
 
@@ -15,7 +18,7 @@ const RUN_IDS = 50
  * written (no validation, so a config with an error still completes), run ids the newest file
  * names in the state directory. Whatever cannot be read completes to nothing.
  */
-export function completionNames(kind: 'tasks' | 'services' | 'units' | 'runs', options: {config?: string; stateDir?: string}): string[] {
+export function completionNames(kind: NameKind, options: {config?: string; stateDir?: string}): string[] {
   let path: string | undefined
   try {
     path = locateConfig({flag: options.config})

@@ -28,7 +28,7 @@ describe('the npm package', () => {
 
       const tarball = npm(['pack', '--pack-destination', work.path], clone).trim().split('\n').at(-1)!
       const listing = execFileSync('tar', ['-tzf', join(work.path, tarball)], {encoding: 'utf8'}).split('\n')
-      expect(listing).toEqual(expect.arrayContaining(['package/bin/run.js', 'package/dist/index.js', 'package/dist/daemon-main.js', 'package/dist/completion/sched.bash', 'package/oclif.manifest.json', 'package/LICENSE', 'package/man/sched.1']))
+      expect(listing).toEqual(expect.arrayContaining(['package/bin/run.js', 'package/dist/index.js', 'package/dist/daemon-main.js', 'package/dist/completion-main.js', 'package/dist/completion/sched.bash', 'package/oclif.manifest.json', 'package/LICENSE', 'package/man/sched.1']))
       expect(listing.filter((f) => f.endsWith('.map'))).toEqual([])
 
       const app = join(work.path, 'app')
