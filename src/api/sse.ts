@@ -2,6 +2,8 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 
 /** A client that has this much unsent data is too slow to keep: it is dropped, never waited for. */
 const MAX_BUFFERED_BYTES = 1024 * 1024
+/** A paced sender waits for the socket to drain once this much is unsent. */
+const PACE_BYTES = 64 * 1024
 const HEARTBEAT_MS = 15_000
 
 /**
@@ -11,6 +13,7 @@ const HEARTBEAT_MS = 15_000
  */
 export class SseStream {
   private closed = false
+  private corked = false
   private readonly heartbeat: NodeJS.Timeout
   private readonly closers: (() => void)[] = []
 
@@ -37,8 +40,41 @@ export class SseStream {
     else this.closers.push(fn)
   }
 
+  /** An event pushed to the client (a broadcast): dropped with the client if it cannot keep up. */
   send(event: string, data: string, id?: string | number): boolean {
     return this.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`)
+  }
+
+  /**
+   * An event from a source the caller paces with `whenWritable` (a log read from its file): never
+   * dropped for being slow — the caller stops producing instead, so at most one chunk is unsent.
+   */
+  sendPaced(event: string, data: string, id?: string | number): void {
+    if (this.closed) return
+    // The events of one chunk of the file leave as one write, not one HTTP chunk per line.
+    if (!this.corked) {
+      this.corked = true
+      this.res.cork()
+      process.nextTick(() => {
+        this.corked = false
+        this.res.uncork()
+      })
+    }
+    this.res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`)
+  }
+
+  /** Undefined while the socket takes more; else resolves once it drained (or the stream closed). */
+  whenWritable(): Promise<void> | undefined {
+    if (this.closed || this.res.writableLength < PACE_BYTES) return undefined
+    return new Promise((resolve) => {
+      const done = () => {
+        this.res.off('drain', done)
+        this.res.off('close', done)
+        resolve()
+      }
+      this.res.on('drain', done)
+      this.res.on('close', done)
+    })
   }
 
   close(): void {
