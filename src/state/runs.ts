@@ -1,12 +1,13 @@
-import {readdirSync, readFileSync, unlinkSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync} from 'node:fs'
 import {readFile, rm, rmdir} from 'node:fs/promises'
-import {dirname, join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import {olderSegmentPath} from '../logs/format.js'
 import {END_REASONS, type EndReason, TRIGGER_SOURCES, type TriggerSource} from '../core/types.js'
 import {ULID_PATTERN} from '../core/ulid.js'
 import {type CorruptReport, parseStateText} from './json-file.js'
 import type {StateLayout} from './layout.js'
-import type {RunRecord} from './run-record.js'
+import {writeFileAtomicSync} from './atomic.js'
+import {type RunRecord, rebuiltRecord} from './run-record.js'
 
 /**
  * Run records on disk, one small file per run, named for what listings filter on:
@@ -189,7 +190,7 @@ export class RunStore {
   readSync(entry: RunEntry): RunRecord | undefined {
     const path = this.path(entry)
     try {
-      return parseStateText<RunRecord & {v: number}>(readFileSync(path, 'utf8'), path, this.readOptions())
+      return this.parse(entry, readFileSync(path, 'utf8'))
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw error
@@ -199,11 +200,52 @@ export class RunStore {
   async read(entry: RunEntry): Promise<RunRecord | undefined> {
     const path = this.path(entry)
     try {
-      return parseStateText<RunRecord & {v: number}>(await readFile(path, 'utf8'), path, this.readOptions())
+      return this.parse(entry, await readFile(path, 'utf8'))
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw error
     }
+  }
+
+  /**
+   * A damaged file is set aside in corrupt/ (and reported); the record is then rebuilt from its
+   * name, marked `damaged`, and written in its place, so listings and `total` stay truthful (an
+   * active one as `running`: boot recovery ends it `crashed`).
+   */
+  private parse(entry: RunEntry, text: string): RunRecord | undefined {
+    const path = this.path(entry)
+    let keptAt: string | undefined
+    const record = parseStateText<RunRecord & {v: number}>(text, path, {
+      corruptDir: this.layout.corruptDir,
+      onCorrupt: (p, problem, movedTo) => {
+        keptAt = movedTo
+        this.onCorrupt?.(p, problem, movedTo)
+      },
+    })
+    if (record !== undefined && isRecordOf(record, entry)) return record
+    if (record !== undefined) {
+      keptAt = this.setAside(path, `not the record its name says (${entry.file})`)
+    }
+    const rebuilt = rebuiltRecord(entry, keptAt)
+    try {
+      writeFileAtomicSync(path, JSON.stringify(rebuilt))
+    } catch {
+      // Answered all the same; rebuilt again at the next read.
+    }
+    return rebuilt
+  }
+
+  private setAside(path: string, problem: string): string | undefined {
+    let movedTo: string | undefined
+    try {
+      mkdirSync(this.layout.corruptDir, {recursive: true, mode: 0o700})
+      movedTo = join(this.layout.corruptDir, `${basename(path)}.${Date.now()}`)
+      renameSync(path, movedTo)
+    } catch {
+      movedTo = undefined
+    }
+    this.onCorrupt?.(path, problem, movedTo)
+    return movedTo
   }
 
   /** Deletes a run's record and its log files together; an emptied shard goes too. */
@@ -230,10 +272,6 @@ export class RunStore {
     return found.sort(byId)
   }
 
-  private readOptions() {
-    return {corruptDir: this.layout.corruptDir, onCorrupt: this.onCorrupt}
-  }
-
   private unlinkQuietly(entry: RunEntry): void {
     try {
       unlinkSync(this.path(entry))
@@ -253,4 +291,9 @@ function listDir(dir: string): string[] {
   } catch {
     return []
   }
+}
+
+/** The parsed content is the run its file name says (a truncated-then-valid or swapped file is not). */
+function isRecordOf(record: RunRecord, entry: RunEntry): boolean {
+  return record.id === entry.id && typeof record.status === 'string' && (entry.state === 'active' ? record.status !== 'ended' : record.end_reason === entry.state)
 }
