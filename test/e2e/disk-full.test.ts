@@ -143,4 +143,26 @@ describe.skipIf(!MOUNTABLE)('a state directory on a full filesystem', () => {
       rmSync(b.state, {recursive: true, force: true})
     }
   }, 90_000)
+
+  it('a log directory that refuses writes: the run still gets a truthful end, the daemon keeps serving', async ({box}) => {
+    const b = box.with('[tasks.t]\nrun = "echo hello; exit 3"\n')
+    const logs = join(b.state, 'logs', 't')
+    mkdirSync(logs, {recursive: true})
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', logs])
+    try {
+      await b.start()
+      const res = await b.cli(['trigger', 't', '--wait'])
+      const id = b.runs('t')[0].id
+      const run = await b.ended('t', id)
+      // A task that cannot open its log is not started, and says why: one truthful end.
+      expect(run).toMatchObject({status: 'ended', end_reason: 'failed', exit_code: null, message: expect.stringMatching(/^could not start: EROFS: read-only file system/)})
+      expect(res.code).toBe(1)
+      expect(res.stderr).toMatch(/EROFS/)
+      expect((await b.cli(['status'])).code).toBe(0)
+      expect(b.daemon!.child.exitCode).toBeNull()
+    } finally {
+      await b.stop('SIGKILL')
+      execFileSync('umount', ['-l', logs])
+    }
+  }, 60_000)
 })
