@@ -13,7 +13,8 @@ const HEARTBEAT_MS = 15_000
  */
 export class SseStream {
   private closed = false
-  private corked = false
+  private batch: string[] = []
+  private paced = false
   private readonly heartbeat: NodeJS.Timeout
   private readonly closers: (() => void)[] = []
 
@@ -51,16 +52,12 @@ export class SseStream {
    */
   sendPaced(event: string, data: string, id?: string | number): void {
     if (this.closed) return
-    // The events of one chunk of the file leave as one write, not one HTTP chunk per line.
-    if (!this.corked) {
-      this.corked = true
-      this.res.cork()
-      process.nextTick(() => {
-        this.corked = false
-        this.res.uncork()
-      })
-    }
-    this.res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`)
+    // From now on its writes are paced: a heartbeat or the final event must not drop it.
+    this.paced = true
+    // The events of one chunk of the file leave as one string in one write: the per-line strings
+    // die young, and only one buffer per chunk waits for the socket (less for the GC to promote).
+    if (this.batch.length === 0) process.nextTick(() => this.flushBatch())
+    this.batch.push(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`)
   }
 
   /** Undefined while the socket takes more; else resolves once it drained (or the stream closed). */
@@ -79,15 +76,25 @@ export class SseStream {
 
   close(): void {
     if (this.closed) return
+    this.flushBatch()
     this.closed = true
     clearInterval(this.heartbeat)
     this.res.end()
     for (const fn of this.closers.splice(0)) fn()
   }
 
+  private flushBatch(): void {
+    if (this.batch.length === 0) return
+    const text = this.batch.join('')
+    this.batch = []
+    if (!this.closed) this.res.write(text)
+  }
+
   private write(text: string): boolean {
     if (this.closed) return false
-    if (this.res.writableLength > MAX_BUFFERED_BYTES) {
+    // After the paced events already produced, never before them.
+    this.flushBatch()
+    if (!this.paced && this.res.writableLength > MAX_BUFFERED_BYTES) {
       this.res.destroy()
       this.close()
       return false

@@ -39,8 +39,11 @@ export const DEFAULT_LIMIT = 1000
 export const MAX_LIMIT = 10_000
 
 const READ_SIZE = 256 << 10
-/** A follower reads less at a time: what one chunk turns into is what a paced consumer buffers. */
-const FOLLOW_READ_SIZE = 64 << 10
+/**
+ * A follower reads less at a time: what one chunk turns into is what a paced consumer buffers
+ * (as SSE events, short lines grow about tenfold).
+ */
+const FOLLOW_READ_SIZE = 16 << 10
 /** How far apart counting records resume points, so a page at the end does not re-read the whole log. */
 const CHECKPOINT_EVERY = 1 << 20
 /** A resume point holds the partial lines of its moment; past this size, the next frame boundary is tried. */
