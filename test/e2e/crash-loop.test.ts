@@ -3,6 +3,7 @@ import {describe, expect} from 'vitest'
 import {RunStore} from '../../src/state/runs.js'
 import type {Daemon} from '../support/cli.js'
 import {type Sandbox, it, q, sleep, until} from '../support/sandbox.js'
+import {seeded} from '../support/seeded.js'
 
 /**
  * Issue 8, "Prove it": the daemon killed with SIGKILL at random moments — while per-second cron
@@ -14,15 +15,6 @@ import {type Sandbox, it, q, sleep, until} from '../support/sandbox.js'
  */
 
 const KILLS = process.env.SCHED_SOAK === '1' ? 20 : 3
-
-/** A small seeded generator, so a failing sequence of moments can be replayed (the seed is printed). */
-function random(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-}
 
 const config = (b: Sandbox) => {
   const log = q(b.path('executed'))
@@ -70,7 +62,7 @@ describe('the daemon killed with SIGKILL again and again', () => {
   it(`loses no accepted trigger, runs nothing twice and leaves nothing running (${KILLS} kills)`, async ({box}) => {
     const seed = Number(process.env.SCHED_SOAK_SEED ?? Date.now() % 100_000)
     console.log(`crash loop: ${KILLS} kills, SCHED_SOAK_SEED=${seed}`)
-    const rnd = random(seed)
+    const rnd = seeded(seed)
     const b = box.with(config)
     const accepted = new Set<string>()
     const pending: Promise<void>[] = []

@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {loadConfigText} from '../../src/config/load.js'
+import {seeded} from '../support/seeded.js'
 
 /**
  * Issue 8, "Prove it", hostile input: the example config mutated thousands of ways (bytes
@@ -13,14 +14,6 @@ import {loadConfigText} from '../../src/config/load.js'
 const EXAMPLE = readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'sched.toml'), 'utf8')
 const PUNCTUATION = ['[', ']', '"', "'", '=', '\n', '{', '}', ',', '.', '#', '\\', '\u0000', '\uFFFD', '"""', '[[', '0x', '-', '1e999', ' ']
 const ROUNDS = process.env.SCHED_SOAK === '1' ? 20_000 : 2_000
-
-function random(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-}
 
 function mutate(text: string, rnd: () => number): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]
@@ -49,7 +42,7 @@ function mutate(text: string, rnd: () => number): string {
 describe('mutated TOML', () => {
   it(`never throws out of the loader; errors say where (${ROUNDS} mutations)`, () => {
     const seed = Number(process.env.SCHED_FUZZ_SEED ?? 4242)
-    const rnd = random(seed)
+    const rnd = seeded(seed)
     let failed = 0
     for (let round = 0; round < ROUNDS; round++) {
       let text = EXAMPLE
