@@ -34,6 +34,9 @@ export interface Config {
   readonly schedules: ReadonlyMap<string, ScheduleSpec>
   /** Values from each unit's secrets_file; never serialised. */
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>
+  readonly warnings: readonly ConfigIssue[]
+  /** Every file and directory besides the config whose state the load read: env and secrets files, working directories, shells. */
+  readonly inputs: readonly string[]
 }
 
 export type LoadResult =
@@ -199,6 +202,8 @@ class Loader {
         units,
         schedules,
         secrets,
+        warnings,
+        inputs: [...new Set([...this.dotenvCache.keys(), ...this.executables.keys(), ...units.map((u) => u.working_dir)])].filter(Boolean).sort(),
       },
     }
   }
