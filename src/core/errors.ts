@@ -30,7 +30,7 @@ export function errorMessage(error: unknown): string {
 
 /** An fs error as a user reads it: `no space left on device (ENOSPC)`, without a temp file's name. */
 export function describeWriteError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  const code = (error as {code?: unknown} | undefined)?.code
   const text = errorMessage(error)
   return code ? `${text.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '')} (${code})` : text
 }

@@ -1,6 +1,4 @@
 import type {EndReason, Kind, RunStatus, TriggerSource} from '../core/types.js'
-import {ulidTime} from '../core/ulid.js'
-import {STATE_FORMAT} from './json-file.js'
 
 /**
  * One run: one process group, one log file, one record (SPEC §3). Where its file lives and how
@@ -48,39 +46,4 @@ export type PublicRun = Omit<RunRecord, 'v' | 'process_start'>
 export function publicRun(record: RunRecord): PublicRun {
   const {v: _v, process_start: _start, ...rest} = record
   return rest
-}
-
-/**
- * What a record's file name still tells when its content is lost: `<id>.<triggered_by>.
- * <end_reason|active>.json` under `runs/<unit>/`. Marked `damaged`, so history stays whole and
- * truthful. An active one is taken as `running` — only a crash leaves one damaged, and boot
- * recovery then ends it `crashed` (never runs it again).
- */
-export function rebuiltRecord(facts: {id: string; unit: string; triggered_by: TriggerSource; state: EndReason | 'active'}, keptAt: string | undefined): RunRecord {
-  const ended = facts.state !== 'active'
-  const created = new Date(ulidTime(facts.id)).toISOString()
-  return {
-    v: STATE_FORMAT,
-    id: facts.id,
-    task_name: facts.unit,
-    kind: facts.triggered_by === 'service' ? 'service' : 'task',
-    status: ended ? 'ended' : 'running',
-    end_reason: facts.state === 'active' ? null : facts.state,
-    exit_code: null,
-    signal: null,
-    triggered_by: facts.triggered_by,
-    scheduled_at: null,
-    created_at: created,
-    started_at: null,
-    ended_at: null,
-    duration_ms: null,
-    retry_attempt: 0,
-    retry_of_run_id: null,
-    instance_index: null,
-    params: {},
-    pid: null,
-    log_bytes: 0,
-    message: `this run's record was damaged${keptAt ? ` (kept as ${keptAt})` : ''}; rebuilt from its file name: id, task, trigger source${ended ? ' and end reason' : ''} are known, the rest is lost`,
-    damaged: true,
-  }
 }
