@@ -807,7 +807,7 @@ describe('sched CLI', () => {
       const bad = b.path('bad.toml')
       writeFileSync(bad, '[tasks.a]\nrun = "true"\ncron = "@reboot"\n\n[services.s]\nrun = "x"\ncron = "* * * * *"\n')
       const [ok, res, json, missing] = await Promise.all([b.cli(['validate']), bare(['validate', '-c', bad]), bare(['validate', '-c', bad, '--json']), bare(['validate', '-c', b.path('nope.toml')])])
-      expect(ok).toMatchObject({code: 0, stdout: `ok ${b.config}: 13 tasks, 5 services\n`})
+      expect(ok).toMatchObject({code: 0, stdout: `ok ${b.config}: 14 tasks, 6 services\n`})
       expect(res.code).toBe(1)
       expect(res.stdout).toContain(`${bad}:3:1 tasks.a.cron: invalid cron "@reboot"`)
       expect(res.stdout).toContain(`${bad}:7:1 services.s.cron: "cron" applies to tasks only`)
