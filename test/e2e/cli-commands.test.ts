@@ -347,17 +347,19 @@ describe('sched CLI', () => {
         }
       })
 
-      it('exits 1 naming the recorded run when the queue is full; --json still prints it', async () => {
+      it('exits 1 naming the recorded run when the queue is full; --json prints it inside the error', async () => {
         await apiRun(b, 'qf', false)
         await apiRun(b, 'qf', false)
         try {
           const res = await b.cli(['trigger', 'qf', '--json'])
           expect(res.code).toBe(1)
-          const m = /run (\S+) of qf was not started: (.*)/.exec(unwrap(res.stderr))
-          expect(m, res.stderr).not.toBeNull()
+          const {error} = JSON.parse(res.stdout)
+          const m = /run (\S+) of qf was not started: (.*)/.exec(error.message)
+          expect(m, res.stdout).not.toBeNull()
           expect(b.run('qf', m![1])).toMatchObject({end_reason: 'queue_full', started_at: null})
           expect(m![2]).toContain('queue full')
-          expect(JSON.parse(res.stdout)).toMatchObject({id: m![1], end_reason: 'queue_full'})
+          expect(error).toMatchObject({exit_code: 1, run: {id: m![1], end_reason: 'queue_full'}})
+          expect(res.stderr).toBe('')
         } finally {
           await api(b, 'POST', '/api/tasks/qf/stop')
         }
