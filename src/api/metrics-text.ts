@@ -21,7 +21,7 @@ function gauges(daemon: Daemon): Gauges {
       fatal.set(unit.name, instances.filter((i) => i.status === 'fatal').length)
     }
   }
-  return {active, queued, fatal}
+  return {active, queued, fatal, disk: daemon.diskHealth()}
 }
 
 export function render(counters: MetricCounters, gauges: Gauges, memory: NodeJS.MemoryUsage, startedAt: number): string {
@@ -43,6 +43,12 @@ export function render(counters: MetricCounters, gauges: Gauges, memory: NodeJS.
   out.push(`sched_cron_lateness_seconds_sum ${counters.lateness.sum}`, `sched_cron_lateness_seconds_count ${counters.lateness.count}`)
   family('sched_log_bytes_total', 'counter', 'Bytes of run output written to logs since the daemon started.')
   for (const [task, n] of counters.logBytes) out.push(`sched_log_bytes_total{task="${label(task)}"} ${n}`)
+  family('sched_state_writes_failing', 'gauge', '1 while run record writes are refused (disk full, state directory read-only), else 0.')
+  out.push(`sched_state_writes_failing ${gauges.disk.failing ? 1 : 0}`)
+  family('sched_state_unwritten_records', 'gauge', 'Run records kept in memory because the disk refused them, retried until written.')
+  out.push(`sched_state_unwritten_records ${gauges.disk.kept}`)
+  family('sched_state_write_failures_total', 'counter', 'Refused run record writes since the daemon started, retries included.')
+  out.push(`sched_state_write_failures_total ${gauges.disk.failures}`)
   family('sched_daemon_memory_bytes', 'gauge', 'Memory of the daemon process.')
   out.push(`sched_daemon_memory_bytes{type="rss"} ${memory.rss}`, `sched_daemon_memory_bytes{type="heap_used"} ${memory.heapUsed}`)
   family('sched_daemon_start_time_seconds', 'gauge', 'When the daemon started, in unix seconds.')

@@ -9,4 +9,6 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalCode, number>> = {
   conflict: 409,
   invalid: 400,
   closing: 503,
+  // 507 Insufficient Storage (RFC 4918): the server cannot store what the request needs.
+  storage: 507,
 }

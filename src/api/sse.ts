@@ -2,6 +2,8 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 
 /** A client that has this much unsent data is too slow to keep: it is dropped, never waited for. */
 const MAX_BUFFERED_BYTES = 1024 * 1024
+/** A paced sender waits for the socket to drain once this much is unsent. */
+const PACE_BYTES = 64 * 1024
 const HEARTBEAT_MS = 15_000
 
 /**
@@ -11,6 +13,8 @@ const HEARTBEAT_MS = 15_000
  */
 export class SseStream {
   private closed = false
+  private batch: string[] = []
+  private paced = false
   private readonly heartbeat: NodeJS.Timeout
   private readonly closers: (() => void)[] = []
 
@@ -37,21 +41,60 @@ export class SseStream {
     else this.closers.push(fn)
   }
 
+  /** An event pushed to the client (a broadcast): dropped with the client if it cannot keep up. */
   send(event: string, data: string, id?: string | number): boolean {
     return this.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`)
   }
 
+  /**
+   * An event from a source the caller paces with `whenWritable` (a log read from its file): never
+   * dropped for being slow — the caller stops producing instead, so at most one chunk is unsent.
+   */
+  sendPaced(event: string, data: string, id?: string | number): void {
+    if (this.closed) return
+    // From now on its writes are paced: a heartbeat or the final event must not drop it.
+    this.paced = true
+    // The events of one chunk of the file leave as one string in one write: the per-line strings
+    // die young, and only one buffer per chunk waits for the socket (less for the GC to promote).
+    if (this.batch.length === 0) process.nextTick(() => this.flushBatch())
+    this.batch.push(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`)
+  }
+
+  /** Undefined while the socket takes more; else resolves once it drained (or the stream closed). */
+  whenWritable(): Promise<void> | undefined {
+    if (this.closed || this.res.writableLength < PACE_BYTES) return undefined
+    return new Promise((resolve) => {
+      const done = () => {
+        this.res.off('drain', done)
+        this.res.off('close', done)
+        resolve()
+      }
+      this.res.on('drain', done)
+      this.res.on('close', done)
+    })
+  }
+
   close(): void {
     if (this.closed) return
+    this.flushBatch()
     this.closed = true
     clearInterval(this.heartbeat)
     this.res.end()
     for (const fn of this.closers.splice(0)) fn()
   }
 
+  private flushBatch(): void {
+    if (this.batch.length === 0) return
+    const text = this.batch.join('')
+    this.batch = []
+    if (!this.closed) this.res.write(text)
+  }
+
   private write(text: string): boolean {
     if (this.closed) return false
-    if (this.res.writableLength > MAX_BUFFERED_BYTES) {
+    // After the paced events already produced, never before them.
+    this.flushBatch()
+    if (!this.paced && this.res.writableLength > MAX_BUFFERED_BYTES) {
       this.res.destroy()
       this.close()
       return false

@@ -1,10 +1,11 @@
 import {type FSWatcher, watch} from 'node:fs'
 import type {SuppliedParams} from '../config/parameters.js'
-import {ExitCode, SchedError} from '../core/errors.js'
+import {ExitCode, SchedError, describeWriteError} from '../core/errors.js'
 import type {ControlAnswer} from '../engine/control.js'
 import type {ReloadAnswer} from '../engine/daemon.js'
 import type {TriggerAnswer} from '../engine/outcomes.js'
 import {type DaemonInfo, liveDaemon} from '../state/claim.js'
+import {fullDiskProblem} from '../state/disk-space.js'
 import type {StateLayout} from '../state/layout.js'
 import type {RunRecord} from '../state/run-record.js'
 import {type DaemonRequest, awaitResponse, writeRequest} from '../state/requests.js'
@@ -75,6 +76,15 @@ export class DaemonClient {
         if (record?.status === 'ended') return finish(undefined, record)
         if (Date.now() - lastLiveness < LIVENESS_EVERY_MS) return
         lastLiveness = Date.now()
+        // The daemon keeps the run's end in memory while the disk is full; no file will tell us.
+        const full = fullDiskProblem(this.layout.root)
+        if (full) {
+          return finish(
+            new SchedError(`cannot follow run ${run.id} to its end: ${full}, so the daemon cannot write the run's record`, {
+              hint: `free space there; the daemon writes the record then. Meanwhile the API answers it: GET /api/runs/${run.id}`,
+            }),
+          )
+        }
         const daemon = liveDaemon(this.layout)
         if (daemon?.pid !== this.info.pid) {
           finish(
@@ -97,10 +107,25 @@ export class DaemonClient {
   }
 
   private async ask<T>(request: DaemonRequest, check: AnswerCheck<T>, waitMs = 0): Promise<T> {
-    const id = writeRequest(this.layout, request)
+    let id: string
+    try {
+      id = writeRequest(this.layout, request)
+    } catch (error) {
+      const full = fullDiskProblem(this.layout.root)
+      throw new SchedError(`cannot send the request to the daemon: writing into ${this.layout.requestsDir} failed: ${describeWriteError(error)}`, {
+        hint: full ? `${full}: free space there, then try again` : `make ${this.layout.requestsDir} writable for this user, then try again`,
+      })
+    }
     const limit = ANSWER_TIMEOUT_MS + waitMs
     const response = await awaitResponse(this.layout, id, limit)
     if (!response) {
+      const full = fullDiskProblem(this.layout.root)
+      if (full) {
+        // It may have acted and only failed to write its answer.
+        throw new SchedError(`the daemon (pid ${this.info.pid}) could not answer within ${limit / 1000}s: ${full}`, {
+          hint: 'free space there, then check what happened: sched runs (a trigger that could not be recorded was refused; nothing half-made is left)',
+        })
+      }
       throw new SchedError(`the daemon (pid ${this.info.pid}) did not answer within ${limit / 1000}s`, {exit: ExitCode.noDaemon, hint: 'check that it is healthy: sched status'})
     }
     if (!check(response.answer)) {

@@ -10,4 +10,5 @@ export const REFUSAL_EXIT: Readonly<Record<RefusalCode, number>> = {
   conflict: ExitCode.failure,
   invalid: ExitCode.failure,
   closing: ExitCode.failure,
+  storage: ExitCode.failure,
 }

@@ -30,3 +30,10 @@ export class SchedError extends Error {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
+
+/** An fs error as a user reads it: `no space left on device (ENOSPC)`, without a temp file's name. */
+export function describeWriteError(error: unknown): string {
+  const code = (error as {code?: unknown} | undefined)?.code
+  const text = errorMessage(error)
+  return code ? `${text.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '')} (${code})` : text
+}

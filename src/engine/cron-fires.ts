@@ -35,7 +35,7 @@ export class CronFires {
     const plan = planCatchUp(schedule, anchor, now, unit.catch_up, unit.max_catch_up_runs)
     if (plan.missed === 0 || plan.latestMissed === undefined) return
     books.update(unit.name, now, {last_tick: iso(plan.latestMissed)})
-    await owner.recordEnded(unit, 'cron', 'missed', {scheduledAt: plan.latestMissed, message: missedMessage(plan)})
+    owner.recordEnded(unit, 'cron', 'missed', {scheduledAt: plan.latestMissed, message: missedMessage(plan)})
     logger.warn('task.missed', {task: unit.name, ticks: plan.missed, catch_up: unit.catch_up})
     for (const at of plan.runs) void owner.trigger({unit: unit.name, source: 'catch_up', scheduledAt: at})
   }
@@ -44,7 +44,7 @@ export class CronFires {
     const {clock, owner, books, gate} = this.deps
     books.update(unit.name, clock.now(), {last_tick: iso(tick.at)})
     if (tick.kind === 'dst_skipped') {
-      void owner.recordEnded(unit, 'cron', 'dst_skipped', {scheduledAt: tick.at, message: 'repeated wall-clock time on a DST fall-back day; the first occurrence ran'})
+      owner.recordEnded(unit, 'cron', 'dst_skipped', {scheduledAt: tick.at, message: 'repeated wall-clock time on a DST fall-back day; the first occurrence ran'})
       return
     }
     const message = coalesced > 0 ? `${coalesced} earlier tick${coalesced === 1 ? '' : 's'} came due at the same time (suspend or clock jump) and ${coalesced === 1 ? 'was' : 'were'} folded into this run` : undefined

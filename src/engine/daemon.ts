@@ -9,6 +9,7 @@ import type {Logger} from '../core/logger.js'
 import type {Unit} from '../core/types.js'
 import {writeCompiledConfig} from '../state/compiled-config.js'
 import type {StateLayout} from '../state/layout.js'
+import {type DiskHealth, DurableRecords} from '../state/durable-records.js'
 import {RecordJournal} from '../state/record-journal.js'
 import type {RunRecord} from '../state/run-record.js'
 import {RunStore} from '../state/runs.js'
@@ -60,6 +61,7 @@ export class Daemon {
   readonly metrics = new Metrics()
   private readonly store: RunStore
   private readonly journal: RecordJournal
+  private readonly records: DurableRecords
   private readonly books: UnitBooks
   private readonly scheduler: Scheduler
   private readonly gate: JitterGate
@@ -80,7 +82,8 @@ export class Daemon {
     this.books = new UnitBooks(layout, (path, error) => logger.error('state.write_failed', {path, error}))
     this.gate = new JitterGate(clock)
     const unit = (name: string) => this.units.get(name)
-    this.owner = createRunOwner({clock, logger, layout, store: this.journal, launcher: options.launcher, config: () => this.cfg, unit})
+    this.records = new DurableRecords(this.journal, {clock, logger})
+    this.owner = createRunOwner({clock, logger, layout, store: this.records, launcher: options.launcher, config: () => this.cfg, unit})
     this.supervisor = new Supervisor({clock, logger, runs: this.owner})
     this.control = new Control({owner: this.owner, supervisor: this.supervisor, store: this.store, unit})
     this.view = new RunView(this.owner, this.supervisor, this.store, clock)
@@ -101,6 +104,11 @@ export class Daemon {
 
   get config(): Config {
     return this.cfg
+  }
+
+  /** Whether run records reach the disk (GET /metrics). */
+  diskHealth(): DiskHealth {
+    return this.records.health()
   }
 
   /** The daemon's clock: what "now" is for everything it answers. */
@@ -177,6 +185,8 @@ export class Daemon {
     const timeout = this.cfg.daemon.shutdown_timeout / NS.ms
     await Promise.all([this.owner.shutdown(timeout), this.supervisor.shutdown(timeout), this.retention.stop()])
     await this.booting
+    // A record the disk still refuses is given up here (and named in the log), not waited for.
+    await this.records.close()
     await this.owner.flush()
     await this.journal.close()
     await this.books.flush()

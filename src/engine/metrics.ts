@@ -1,3 +1,4 @@
+import type {DiskHealth} from '../state/durable-records.js'
 import type {RunRecord} from '../state/run-record.js'
 
 /** Cron lateness buckets, in seconds. */
@@ -14,6 +15,7 @@ export interface Gauges {
   readonly active: ReadonlyMap<string, number>
   readonly queued: ReadonlyMap<string, number>
   readonly fatal: ReadonlyMap<string, number>
+  readonly disk: DiskHealth
 }
 
 /**

@@ -17,8 +17,10 @@ import type {PublicRun} from '../state/run-record.js'
  * - `invalid`: a reload cannot apply the config: errors in it (each with its line and column),
  *   or a change to [daemon] or [scheduler], which needs a restart
  * - `closing`: the daemon is shutting down
+ * - `storage`: the run's first record could not be written (a full or read-only state directory):
+ *   no run was made
  */
-export const REFUSALS = ['unknown', 'forbidden', 'params', 'service', 'conflict', 'invalid', 'closing'] as const
+export const REFUSALS = ['unknown', 'forbidden', 'params', 'service', 'conflict', 'invalid', 'closing', 'storage'] as const
 export type RefusalCode = (typeof REFUSALS)[number]
 
 export interface Refusal {

@@ -19,7 +19,7 @@ export interface Recovered {
  * process (start time checked, so a recycled pid is never signalled), and by the run's
  * SCHED_RUN_ID marker for any that left the group — and it ends `crashed`, never re-run.
  */
-export async function recoverRuns(store: RunStore, records: RecordWriter, active: readonly RunEntry[], now: number, logger: Logger): Promise<Recovered> {
+export async function recoverRuns(store: RunStore, records: Pick<RecordWriter, 'save'>, active: readonly RunEntry[], now: number, logger: Logger): Promise<Recovered> {
   const pending: {record: RunRecord; entry: RunEntry}[] = []
   const crashed: RunRecord[] = []
   for (const entry of active) {

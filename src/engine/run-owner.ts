@@ -3,6 +3,7 @@ import type {Config} from '../config/load.js'
 import {type SuppliedParams, resolveParams} from '../config/parameters.js'
 import type {Clock, TimerHandle} from '../core/clock.js'
 import {NS} from '../core/duration.js'
+import {describeWriteError} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import type {EndReason, TriggerSource, Unit} from '../core/types.js'
 import type {StateLayout} from '../state/layout.js'
@@ -79,6 +80,10 @@ export class RunOwner extends EventEmitter {
       settled: (run) => {
         if (this.live.get(run.id) === run) this.live.delete(run.id)
       },
+      discarded: (run) => {
+        if (this.live.get(run.id) === run) this.live.delete(run.id)
+        this.emit('run.discarded', run.record)
+      },
     }
   }
 
@@ -95,7 +100,7 @@ export class RunOwner extends EventEmitter {
     if (MANUAL.has(req.source) && !unit.api_trigger) return refused('forbidden', `task "${unit.name}" has api_trigger = false: it runs only on its own schedule`)
     const resolution = resolveParams(unit.parameters, req.params ?? {})
     if (!resolution.ok) return refused('params', resolution.problems.map((p) => p.message).join('; '), resolution.problems)
-    const run = this.create(unit, req.source, resolution.params, {scheduledAt: req.scheduledAt, message: req.message})
+    const run = this.create(unit, req.source, resolution.params, {scheduledAt: req.scheduledAt, message: req.message, refuseUnrecorded: true})
     return this.admit(unit, run)
   }
 
@@ -128,9 +133,10 @@ export class RunOwner extends EventEmitter {
   }
 
   /** Records a run that is over before it begins: a `missed` or `dst_skipped` tick. */
-  async recordEnded(unit: Unit, source: TriggerSource, reason: EndReason, options: {scheduledAt?: number; message: string}): Promise<RunRecord> {
+  recordEnded(unit: Unit, source: TriggerSource, reason: EndReason, options: {scheduledAt?: number; message: string}): RunRecord {
     const run = this.create(unit, source, undefined, options)
-    await run.endUnstarted(reason, options.message)
+    // Not awaited: a full disk keeps the record in memory until it can be written.
+    void run.endUnstarted(reason, options.message)
     return run.record
   }
 
@@ -245,17 +251,22 @@ export class RunOwner extends EventEmitter {
       case 'start':
         this.activate(t, run)
         await run.start()
-        return admitted('started')
+        return run.discarded ? storageRefusal(run.writeError) : admitted('started')
       case 'terminate':
       case 'queue':
+        // Recorded before it is queued: a queued run the disk refused would be half-made.
+        if (!(await run.persistNow())) {
+          run.discard()
+          return storageRefusal(run.writeError)
+        }
         t.queue.push(run)
         if (decision.action === 'terminate' && decision.victim) this.stopRun(decision.victim, 'terminate')
-        await run.persist()
+        this.pump(unit.name)
         return admitted('queued')
       case 'skip':
       case 'queue_full': {
         const reason = decision.action === 'skip' ? 'skipped' : 'queue_full'
-        await run.endUnstarted(reason, decision.message)
+        if (!(await run.endUnstartedOrDiscard(reason, decision.message))) return storageRefusal(run.writeError)
         return admitted(reason)
       }
     }
@@ -336,6 +347,11 @@ export class RunOwner extends EventEmitter {
     if (!t) this.tasks.set(name, (t = {active: new Map(), queue: []}))
     return t
   }
+}
+
+/** A trigger whose first record the disk refused: nothing was created. */
+function storageRefusal(error: unknown): Refusal {
+  return refused('storage', `cannot record the run, so it was not started: writing its record failed: ${describeWriteError(error)}; free space in the state directory, then try again`)
 }
 
 /**

@@ -21,6 +21,7 @@ export class RunView {
   ) {
     owner.on('run.created', (record: RunRecord) => this.index.upsert(record))
     owner.on('run.ended', (record: RunRecord) => this.index.upsert(record))
+    owner.on('run.discarded', (record: RunRecord) => this.index.remove(new Set([record.id])))
   }
 
   load(entries: readonly RunEntry[]): void {

@@ -1,6 +1,7 @@
 import type {ResolvedParams} from '../config/parameters.js'
 import type {Clock, TimerHandle} from '../core/clock.js'
 import {NS, formatDuration} from '../core/duration.js'
+import {describeWriteError} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import type {EndReason, TriggerSource, Unit} from '../core/types.js'
 import {ulid} from '../core/ulid.js'
@@ -12,9 +13,15 @@ import {type StopCause, endReason} from './end-reason.js'
 import {endMessage} from './run-message.js'
 import type {Launcher, ProcessControl, ProcessEvent, ProcessExit} from './runner/launch.js'
 
-/** Where a run's record goes: written atomically under its current name, the previous one removed. */
+/**
+ * Where a run's record goes: written atomically under its current name, the previous one removed
+ * (src/state/durable-records.ts in the daemon).
+ */
 export interface RecordWriter {
+  /** Resolves once on disk; a write the disk refuses is kept in memory and retried until it lands. */
   save(record: RunRecord, previous?: RunEntry): Promise<RunEntry>
+  /** One write that fails instead of waiting: for a record that must be on disk before an action. */
+  attempt(record: RunRecord, previous?: RunEntry): Promise<RunEntry>
 }
 
 /** What every run of one owner shares. */
@@ -31,6 +38,8 @@ export interface RunContext {
   publish(event: RunEvent, record: RunRecord): void
   /** The run's final record is on disk: it may leave memory. */
   settled(run: Run): void
+  /** The run was never recorded and is dropped (see Run.discard). */
+  discarded(run: Run): void
 }
 
 export type RunEvent = 'run.created' | 'run.started' | 'run.ended'
@@ -45,6 +54,8 @@ export interface RunOptions {
    * supervisor says here whether this exit makes its slot FATAL (the run then ends start_failed).
    */
   readonly onExit?: (exit: ExitSummary) => {readonly fatal?: boolean}
+  /** A trigger's run: if the disk refuses its first record it is discarded (the trigger refused), not ended. */
+  readonly refuseUnrecorded?: boolean
 }
 
 /** The facts of an exit a supervisor decides on. */
@@ -96,19 +107,24 @@ export class Run {
   private resolveEnded!: (record: RunRecord) => void
   private resolveSpawned!: () => void
   private readonly onExit?: RunOptions['onExit']
+  private readonly refuseUnrecorded: boolean
+  /** Why the disk refused the last one-shot write. */
+  writeError: unknown
+  private dropped = false
 
   private constructor(
     private readonly ctx: RunContext,
     record: RunRecord,
     unit: Unit,
     rendered: ResolvedParams,
-    options: Pick<RunOptions, 'onExit'> & {entry?: RunEntry} = {},
+    options: Pick<RunOptions, 'onExit' | 'refuseUnrecorded'> & {entry?: RunEntry} = {},
   ) {
     this.rec = record
     this.def = unit
     this.rendered = rendered
     this.entry = options.entry
     this.onExit = options.onExit
+    this.refuseUnrecorded = options.refuseUnrecorded ?? false
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve))
     this.spawned = new Promise((resolve) => (this.resolveSpawned = resolve))
   }
@@ -195,20 +211,71 @@ export class Run {
     return this.writes
   }
 
-  /** Resolves when every write issued so far is on disk. */
+  /**
+   * One write that fails instead of being kept, for a record that must be on disk before what
+   * follows (the launch; a trigger's answer). False when the disk refused it (`writeError` says why).
+   */
+  persistNow(): Promise<boolean> {
+    const record = this.rec
+    const write = this.writes.then(async () => {
+      try {
+        this.entry = await this.ctx.records.attempt(record, this.entry)
+        return true
+      } catch (error) {
+        this.writeError = error
+        return false
+      }
+    })
+    this.writes = write.then(() => {})
+    return write
+  }
+
+  /** Never written and refused: the run is dropped as if never created (the trigger is refused). */
+  get discarded(): boolean {
+    return this.dropped
+  }
+
+  /**
+   * A run whose first record the disk refused, created by a trigger that can still be refused:
+   * it leaves no trace — no run.ended, no record kept — and its trigger answers `storage`.
+   */
+  discard(): void {
+    this.dropped = true
+    this.rec = {...this.rec, status: 'ended', end_reason: 'start_failed', ended_at: iso(this.ctx.clock.now()), duration_ms: 0}
+    this.ctx.discarded(this)
+    this.resolveEnded(this.rec)
+    this.resolveSpawned()
+  }
+
+  /** Resolves when every write issued so far is on disk (kept writes wait for the disk to take them). */
   durable(): Promise<void> {
     return this.writes
   }
 
   /**
    * Records the run `running`, then launches its process. Resolves once the record is written
-   * (the process starts after). A run told to stop before this ends without a process.
+   * (the process starts after). A run told to stop before this ends without a process; a run
+   * whose `running` record the disk refuses is never launched — a crash could then run it twice
+   * or leave its process unknown — and ends `start_failed`, that end kept until the disk takes it.
    */
   async start(): Promise<void> {
     const {ctx} = this
     const unit = this.def
     this.rec = {...this.rec, status: 'running', started_at: iso(ctx.clock.now())}
-    await this.persist()
+    if (!(await this.persistNow())) {
+      if (this.entry === undefined && this.refuseUnrecorded) return this.discard()
+      this.rec = {
+        ...this.rec,
+        status: 'ended',
+        end_reason: 'start_failed',
+        ended_at: this.rec.started_at,
+        duration_ms: 0,
+        message: `not started: sched could not record the start in its state directory (${describeWriteError(this.writeError)}); free space there`,
+      }
+      ctx.logger.info('run.ended', {task: unit.name, run: this.rec.id, end_reason: 'start_failed'})
+      this.settle()
+      return
+    }
     if (this.cause) {
       this.finish({exitCode: null, signal: null, pid: null, exitedAt: ctx.clock.now(), logBytes: 0})
       return
@@ -263,6 +330,23 @@ export class Run {
     this.rec = {...this.rec, status: 'ended', end_reason: reason, ended_at: iso(this.ctx.clock.now()), duration_ms: 0, message: message || null}
     this.settle()
     return this.writes
+  }
+
+  /**
+   * The same for a trigger's run that never started (skipped, queue_full): its one record is
+   * written before anyone is told, and if the disk refuses it the run is discarded (false).
+   */
+  async endUnstartedOrDiscard(reason: EndReason, message: string): Promise<boolean> {
+    this.rec = {...this.rec, status: 'ended', end_reason: reason, ended_at: iso(this.ctx.clock.now()), duration_ms: 0, message: message || null}
+    if (!(await this.persistNow())) {
+      this.discard()
+      return false
+    }
+    this.ctx.publish('run.ended', this.rec)
+    this.resolveEnded(this.rec)
+    this.resolveSpawned()
+    this.ctx.settled(this)
+    return true
   }
 
   private ladder(cause: StopCause): void {

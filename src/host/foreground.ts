@@ -9,6 +9,7 @@ import {InlineLauncher} from '../engine/runner/inline-launcher.js'
 import {claimStateDir} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
 import type {RunRecord} from '../state/run-record.js'
+import {DurableRecords} from '../state/durable-records.js'
 import {RecordJournal} from '../state/record-journal.js'
 import {RunStore} from '../state/runs.js'
 
@@ -43,13 +44,15 @@ export async function runInForeground(options: ForegroundOptions): Promise<Foreg
     const units = new Map(config.units.map((u) => [u.name, u]))
     const journal = new RecordJournal(new RunStore(layout, (path, problem) => logger.error('state.corrupt', {path, problem})))
     journal.replay()
-    const owner: RunOwner = createRunOwner({clock: systemClock, logger, layout, store: journal, launcher, config: () => config, unit: (name) => units.get(name)})
+    const records = new DurableRecords(journal, {clock: systemClock, logger})
+    const owner: RunOwner = createRunOwner({clock: systemClock, logger, layout, store: records, launcher, config: () => config, unit: (name) => units.get(name)})
     let final: RunRecord | undefined
     owner.on('run.ended', (record: RunRecord) => (final = record))
     const trigger = await owner.trigger({unit: options.unit, source: 'cli', params: options.params})
     if (!trigger.ok || notStarted(trigger.outcome)) return {trigger, final: trigger.ok ? trigger.run : undefined}
     await Promise.race([owner.whenIdle(), options.interrupted.then(() => owner.shutdown(config.daemon.shutdown_timeout / NS.ms))])
     await owner.shutdown(0)
+    await records.close()
     await owner.flush()
     await journal.close()
     return {trigger, final}

@@ -25,11 +25,25 @@ export interface FollowHandle {
   close(): void
 }
 
+export interface FollowOptions {
+  /**
+   * Asked after each chunk is delivered: a promise pauses the reading until it settles, so a
+   * consumer paces the follower by its own output (a socket's `drain`). The lines wait in the
+   * file, not in memory: nothing is skipped or repeated when reading resumes.
+   */
+  readonly pace?: () => Promise<void> | undefined
+}
+
 export const DEFAULT_FROM = -1000
 export const DEFAULT_LIMIT = 1000
 export const MAX_LIMIT = 10_000
 
 const READ_SIZE = 256 << 10
+/**
+ * A follower reads less at a time: what one chunk turns into is what a paced consumer buffers
+ * (as SSE events, short lines grow about tenfold).
+ */
+const FOLLOW_READ_SIZE = 16 << 10
 /** How far apart counting records resume points, so a page at the end does not re-read the whole log. */
 const CHECKPOINT_EVERY = 1 << 20
 /** A resume point holds the partial lines of its moment; past this size, the next frame boundary is tried. */
@@ -125,8 +139,8 @@ async function* rawText(path: string): AsyncGenerator<string> {
  * across drop_old rotations, until the writer's final frame: then `onEnd`, once. A log that does
  * not exist yet is waited for. `onLine` is never called after `close()`.
  */
-export function followLog(path: string, fromLine: number, onLine: (line: LogLine) => void, onEnd: () => void): FollowHandle {
-  return new Follower(path, fromLine, onLine, onEnd)
+export function followLog(path: string, fromLine: number, onLine: (line: LogLine) => void, onEnd: () => void, options: FollowOptions = {}): FollowHandle {
+  return new Follower(path, fromLine, onLine, onEnd, options.pace)
 }
 
 class Follower implements FollowHandle {
@@ -140,13 +154,14 @@ class Follower implements FollowHandle {
   private queue: Segment[] = []
   private watcher: FSWatcher | undefined
   private readonly timer: NodeJS.Timeout
-  private readonly buffer = Buffer.allocUnsafe(READ_SIZE)
+  private readonly buffer = Buffer.allocUnsafe(FOLLOW_READ_SIZE)
 
   constructor(
     private readonly path: string,
     private readonly fromLine: number,
     private readonly onLine: (line: LogLine) => void,
     private readonly onEnd: () => void,
+    private readonly pace?: FollowOptions['pace'],
   ) {
     // fs.watch is fast but not guaranteed (network filesystems, overflowing queues): the poll is the safety net.
     this.timer = setInterval(() => this.pump(), POLL_MS)
@@ -250,7 +265,10 @@ class Follower implements FollowHandle {
   private async drain(): Promise<void> {
     const cursor = this.cursor!
     const assembler = this.assembler!
-    while (!this.closed && !assembler.finalized && (await cursor.read(this.buffer, assembler.frame)));
+    while (!this.closed && !assembler.finalized && (await cursor.read(this.buffer, assembler.frame))) {
+      const paused = this.pace?.()
+      if (paused) await paused
+    }
   }
 
   /**

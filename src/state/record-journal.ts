@@ -31,6 +31,18 @@ interface Pending {
 export type JournalError = (what: string, error: unknown) => void
 
 /**
+ * The record is durable (its journal line is synced; the next boot writes its file) but its own
+ * file could not be written yet: readers of the files do not see it. `code` is the disk's error.
+ */
+export class FileNotWritten extends Error {
+  readonly code?: string
+  constructor(readonly error: unknown) {
+    super((error as Error).message)
+    this.code = (error as NodeJS.ErrnoException).code
+  }
+}
+
+/**
  * Group commit for run records. A record is durable once its line is in the journal
  * (`STATE/journal/<n>.wal`, one fdatasync for every record that arrived while the previous sync
  * was under way); then it is written to its own file (`runs/<unit>/…json`, atomically, without an
@@ -147,10 +159,13 @@ export class RecordJournal {
         }
         await this.retryUnwritten()
         // Acknowledged once in its own file too: whoever is told "it ended" finds it ended there.
+        // A file the disk refused is refused to the saver as well (the journal still keeps it
+        // for the next boot): a reader of the files would not find it yet.
         await Promise.all(
           batch.map(async (p) => {
-            await this.writeOrRemember(p.record, p.previous, p.text)
-            p.resolve(entryOf(p.record))
+            const error = await this.writeOrRemember(p.record, p.previous, p.text)
+            if (error === undefined) p.resolve(entryOf(p.record))
+            else p.reject(new FileNotWritten(error))
           }),
         )
         if (this.offset >= SEGMENT_BYTES) await this.checkpointAsync()
@@ -161,14 +176,16 @@ export class RecordJournal {
     }
   }
 
-  private async writeOrRemember(record: RunRecord, previous: RunEntry | undefined, text = JSON.stringify(record)): Promise<void> {
+  /** Writes the record's file; when the disk refuses, remembers it for the next commit and returns the error. */
+  private async writeOrRemember(record: RunRecord, previous: RunEntry | undefined, text = JSON.stringify(record)): Promise<unknown> {
     try {
       await this.writeFile(record, text, previous ? [previous] : [])
       this.unwritten.delete(record.id)
+      return undefined
     } catch (error) {
       const before = this.unwritten.get(record.id)
       this.unwritten.set(record.id, {record, previous: before?.previous ?? previous})
-      this.onError(`cannot write the record file of run ${record.id}; it is safe in the journal and will be written again`, error)
+      return error
     }
   }
 
@@ -191,14 +208,20 @@ export class RecordJournal {
     }
     const temp = `${path}.${PID}.tmp`
     try {
-      await writeFileAsync(temp, text, {mode: 0o600})
+      try {
+        await writeFileAsync(temp, text, {mode: 0o600})
+      } catch (error) {
+        // Retention may have removed the shard as it emptied.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+        await mkdirAsync(dir, {recursive: true, mode: 0o700})
+        await writeFileAsync(temp, text, {mode: 0o600})
+      }
+      await renameAsync(temp, path)
     } catch (error) {
-      // Retention may have removed the shard as it emptied.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      await mkdirAsync(dir, {recursive: true, mode: 0o700})
-      await writeFileAsync(temp, text, {mode: 0o600})
+      // A half-written temp file on a full disk holds the very space the retry needs.
+      await unlinkAsync(temp).catch(() => {})
+      throw error
     }
-    await renameAsync(temp, path)
     this.dirtyFiles.add(path)
     this.dirtyDirs.add(dir)
     for (const old of previous) {

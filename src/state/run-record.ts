@@ -31,6 +31,13 @@ export interface RunRecord {
    * the kernel has given to another process. Kept in the state file only.
    */
   readonly process_start?: string | null
+  /**
+   * Present (true) only on a record rebuilt from its file name because the file was damaged
+   * (truncated, not JSON, not a record): id, task, trigger source and end reason are true; the
+   * creation time is the id's; what the name does not tell is null, 0 or empty. The damaged
+   * original is kept in `corrupt/`, named in `message`.
+   */
+  readonly damaged?: true
 }
 
 /** The record as the API and `--json` show it: the SPEC §3 fields, nothing internal. */

@@ -1,11 +1,12 @@
-import {readdirSync, readFileSync, unlinkSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync} from 'node:fs'
 import {readFile, rm, rmdir} from 'node:fs/promises'
-import {dirname, join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import {olderSegmentPath} from '../logs/format.js'
 import {END_REASONS, type EndReason, TRIGGER_SOURCES, type TriggerSource} from '../core/types.js'
-import {ULID_PATTERN} from '../core/ulid.js'
-import {type CorruptReport, parseStateText} from './json-file.js'
+import {ULID_PATTERN, ulidTime} from '../core/ulid.js'
+import {type CorruptReport, STATE_FORMAT, parseStateText} from './json-file.js'
 import type {StateLayout} from './layout.js'
+import {writeFileAtomicSync} from './atomic.js'
 import type {RunRecord} from './run-record.js'
 
 /**
@@ -189,7 +190,7 @@ export class RunStore {
   readSync(entry: RunEntry): RunRecord | undefined {
     const path = this.path(entry)
     try {
-      return parseStateText<RunRecord & {v: number}>(readFileSync(path, 'utf8'), path, this.readOptions())
+      return this.parse(entry, readFileSync(path, 'utf8'))
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw error
@@ -199,11 +200,52 @@ export class RunStore {
   async read(entry: RunEntry): Promise<RunRecord | undefined> {
     const path = this.path(entry)
     try {
-      return parseStateText<RunRecord & {v: number}>(await readFile(path, 'utf8'), path, this.readOptions())
+      return this.parse(entry, await readFile(path, 'utf8'))
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw error
     }
+  }
+
+  /**
+   * A damaged file is set aside in corrupt/ (and reported); the record is then rebuilt from its
+   * name, marked `damaged`, and written in its place, so listings and `total` stay truthful (an
+   * active one as `running`: boot recovery ends it `crashed`).
+   */
+  private parse(entry: RunEntry, text: string): RunRecord | undefined {
+    const path = this.path(entry)
+    let keptAt: string | undefined
+    const record = parseStateText<RunRecord & {v: number}>(text, path, {
+      corruptDir: this.layout.corruptDir,
+      onCorrupt: (p, problem, movedTo) => {
+        keptAt = movedTo
+        this.onCorrupt?.(p, problem, movedTo)
+      },
+    })
+    if (record !== undefined && isRecordOf(record, entry)) return record
+    if (record !== undefined) {
+      keptAt = this.setAside(path, `not the record its name says (${entry.file})`)
+    }
+    const rebuilt = rebuiltRecord(entry, keptAt)
+    try {
+      writeFileAtomicSync(path, JSON.stringify(rebuilt))
+    } catch {
+      // Answered all the same; rebuilt again at the next read.
+    }
+    return rebuilt
+  }
+
+  private setAside(path: string, problem: string): string | undefined {
+    let movedTo: string | undefined
+    try {
+      mkdirSync(this.layout.corruptDir, {recursive: true, mode: 0o700})
+      movedTo = join(this.layout.corruptDir, `${basename(path)}.${Date.now()}`)
+      renameSync(path, movedTo)
+    } catch {
+      movedTo = undefined
+    }
+    this.onCorrupt?.(path, problem, movedTo)
+    return movedTo
   }
 
   /** Deletes a run's record and its log files together; an emptied shard goes too. */
@@ -230,10 +272,6 @@ export class RunStore {
     return found.sort(byId)
   }
 
-  private readOptions() {
-    return {corruptDir: this.layout.corruptDir, onCorrupt: this.onCorrupt}
-  }
-
   private unlinkQuietly(entry: RunEntry): void {
     try {
       unlinkSync(this.path(entry))
@@ -252,5 +290,45 @@ function listDir(dir: string): string[] {
     return readdirSync(dir)
   } catch {
     return []
+  }
+}
+
+/** The parsed content is the run its file name says (a truncated-then-valid or swapped file is not). */
+function isRecordOf(record: RunRecord, entry: RunEntry): boolean {
+  return record.id === entry.id && typeof record.status === 'string' && (entry.state === 'active' ? record.status !== 'ended' : record.end_reason === entry.state)
+}
+
+/**
+ * What a record's file name still tells when its content is lost: `<id>.<triggered_by>.
+ * <end_reason|active>.json` under `runs/<unit>/`. Marked `damaged`, so history stays whole and
+ * truthful. An active one is taken as `running` — only a crash leaves one damaged, and boot
+ * recovery then ends it `crashed` (never runs it again).
+ */
+function rebuiltRecord(facts: {id: string; unit: string; triggered_by: TriggerSource; state: EndReason | 'active'}, keptAt: string | undefined): RunRecord {
+  const ended = facts.state !== 'active'
+  const created = new Date(ulidTime(facts.id)).toISOString()
+  return {
+    v: STATE_FORMAT,
+    id: facts.id,
+    task_name: facts.unit,
+    kind: facts.triggered_by === 'service' ? 'service' : 'task',
+    status: ended ? 'ended' : 'running',
+    end_reason: facts.state === 'active' ? null : facts.state,
+    exit_code: null,
+    signal: null,
+    triggered_by: facts.triggered_by,
+    scheduled_at: null,
+    created_at: created,
+    started_at: null,
+    ended_at: null,
+    duration_ms: null,
+    retry_attempt: 0,
+    retry_of_run_id: null,
+    instance_index: null,
+    params: {},
+    pid: null,
+    log_bytes: 0,
+    message: `this run's record was damaged${keptAt ? ` (kept as ${keptAt})` : ''}; rebuilt from its file name: id, task, trigger source${ended ? ' and end reason' : ''} are known, the rest is lost`,
+    damaged: true,
   }
 }

@@ -23,6 +23,8 @@ export class UnitBooks {
   private readonly books = new Map<string, UnitBook>()
   private writing = new Map<string, Promise<void>>()
   private readonly queued = new Set<string>()
+  /** Books whose last write failed. */
+  private readonly refused = new Set<string>()
 
   constructor(
     private readonly layout: StateLayout,
@@ -79,7 +81,18 @@ export class UnitBooks {
         return mkdir(this.layout.unitsDir, {recursive: true, mode: 0o700})
       })
       .then(() => writeFileAtomic(this.layout.unitFile(name), JSON.stringify(this.books.get(name))))
-      .catch((error: unknown) => this.onError?.(this.layout.unitFile(name), error instanceof Error ? error.message : String(error)))
+      .then(
+        () => {
+          this.refused.delete(name)
+        },
+        (error: unknown) => {
+          // Said once per book while its writes fail (a full disk would say it every tick); the
+          // next update after the disk recovers writes the whole book again.
+          if (this.refused.has(name)) return
+          this.refused.add(name)
+          this.onError?.(this.layout.unitFile(name), error instanceof Error ? error.message : String(error))
+        },
+      )
     this.writing.set(name, write)
     void write.then(() => {
       if (this.writing.get(name) === write) this.writing.delete(name)

@@ -173,9 +173,17 @@ export class MemoryRecords implements RecordWriter {
   readonly writes: {at: number; record: RunRecord}[] = []
   constructor(private readonly clock: FakeClock) {}
 
+  /** Set to an error (ENOSPC…) to have every write refused, as a full disk would. */
+  refuse?: NodeJS.ErrnoException
+
   async save(record: RunRecord): Promise<RunEntry> {
+    if (this.refuse) throw this.refuse
     this.writes.push({at: this.clock.now(), record})
     return entryOf(record)
+  }
+
+  attempt(record: RunRecord): Promise<RunEntry> {
+    return this.save(record)
   }
 
   /** The statuses written for one run, in order ("pending", "running", "ended:success"). */

@@ -234,6 +234,39 @@ describe('Scheduler: suspend and clock jumps', () => {
   })
 })
 
+describe('Scheduler: the system clock stepped (issue 8, faults)', () => {
+  it('forward 2 hours: every schedule fires its latest missed tick once, the rest counted, then keeps its rhythm', () => {
+    const {clock, fired, scheduler} = harness('2026-05-04T10:00:30Z')
+    scheduler.start([entry('min', cron('* * * * *'), clock.now()), entry('hourly', cron('0 * * * *'), clock.now()), entry('daily', cron('0 3 * * *'), clock.now())])
+    clock.advanceTo(at('2026-05-04T10:01:00Z'))
+    clock.set(at('2026-05-04T12:01:30Z'))
+    clock.runDue()
+    const now = '2026-05-04T12:01:30Z'
+    expect(fired.slice(1)).toEqual([
+      {name: 'hourly', kind: 'fire', tick: '2026-05-04T12:00:00Z', now, coalesced: 1},
+      {name: 'min', kind: 'fire', tick: '2026-05-04T12:01:00Z', now, coalesced: 119},
+    ])
+    clock.advanceTo(at('2026-05-04T12:02:00Z'))
+    expect(fired.slice(3)).toEqual([onTime('min', '2026-05-04T12:02:00Z')])
+  })
+
+  it('back 1 hour: no tick of the hour lived twice fires again; the schedule resumes after the newest tick handled', () => {
+    const {clock, fired, scheduler} = harness('2026-05-04T10:00:30Z')
+    scheduler.start([entry('min', cron('* * * * *'), clock.now()), entry('hourly', cron('0 * * * *'), clock.now())])
+    clock.advanceTo(at('2026-05-04T11:00:00Z'))
+    const before = fired.length
+    expect(fired.filter((f) => f.name === 'hourly').map((f) => f.tick)).toEqual(['2026-05-04T11:00:00Z'])
+    clock.set(at('2026-05-04T10:00:00Z'))
+    clock.runDue()
+    clock.advanceTo(at('2026-05-04T11:02:00Z'))
+    const again = fired.slice(before)
+    // Only ticks after 11:00 (the newest handled): 11:01 and 11:02, once each.
+    expect(again.map((f) => `${f.name} ${f.tick}`)).toEqual(['min 2026-05-04T11:01:00Z', 'min 2026-05-04T11:02:00Z'])
+    const ticks = fired.map((f) => `${f.name} ${f.tick}`)
+    expect(ticks.length).toBe(new Set(ticks).size)
+  })
+})
+
 describe('Scheduler: set(), stop(), nextFire()', () => {
   it('set() replaces the schedules: dropped units stop, new ones start from their `after`', () => {
     const {clock, fired, scheduler} = harness('2026-05-04T10:00:00Z')

@@ -20,6 +20,7 @@ describe('one mapping per transport', () => {
       ['conflict', 409, 1],
       ['invalid', 400, 1],
       ['closing', 503, 1],
+      ['storage', 507, 1],
     ])
   })
 

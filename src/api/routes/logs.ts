@@ -73,9 +73,12 @@ export function logRoutes(daemon: Daemon, layout: StateLayout): Route[] {
           from,
           (line) => {
             lastLine = line.n
-            sse.send('line', JSON.stringify(line), line.n)
+            sse.sendPaced('line', JSON.stringify(line), line.n)
           },
           () => void done(),
+          // Replay and live tail come from the file at the client's pace: a long finished log is
+          // never pushed faster than the socket takes it, and the tail follows the same cursor.
+          {pace: () => sse.whenWritable()},
         )
         sse.onClose(() => follower.close())
         // A queued run removed before it started ends without ever writing a log.
