@@ -4,6 +4,8 @@ import type {Clock} from '../core/clock.js'
 import {NS} from '../core/duration.js'
 import type {Logger} from '../core/logger.js'
 import type {Unit} from '../core/types.js'
+import {ulidTime} from '../core/ulid.js'
+import type {RunStore} from '../state/runs.js'
 import type {UnitBooks} from '../state/unit-books.js'
 import {missedMessage, planCatchUp} from './catch-up.js'
 import type {JitterGate} from './jitter-gate.js'
@@ -66,4 +68,20 @@ export class CronFires {
       })
     })
   }
+}
+
+/**
+ * Where catch-up counts from: the unit book's last tick, or the newest tick a run record holds
+ * when that is later. The record is durable before the book is written, so a kill between the
+ * two must not let the next boot start that tick again. A run's tick is never after its
+ * creation, so the search stops at runs created before the book's tick.
+ */
+export function catchUpAnchor(store: RunStore, unit: string, bookAnchor: number): number {
+  for (const entry of store.newest(unit)) {
+    if (ulidTime(entry.id) < bookAnchor) break
+    if (entry.triggered_by !== 'cron' && entry.triggered_by !== 'catch_up') continue
+    const at = store.readSync(entry)?.scheduled_at
+    if (at) return Math.max(bookAnchor, Date.parse(at))
+  }
+  return bookAnchor
 }

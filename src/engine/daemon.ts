@@ -1,10 +1,9 @@
-import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
 import {type Config, type LoadOptions, loadConfigFile} from '../config/load.js'
 import {scheduleFor} from '../cron/schedule.js'
 import type {Clock} from '../core/clock.js'
 import {NS} from '../core/duration.js'
 import {errorMessage} from '../core/errors.js'
+import {fileHash} from '../core/file-hash.js'
 import type {Logger} from '../core/logger.js'
 import type {Unit} from '../core/types.js'
 import {writeCompiledConfig} from '../state/compiled-config.js'
@@ -16,7 +15,7 @@ import {RunStore} from '../state/runs.js'
 import {UnitBooks} from '../state/unit-books.js'
 import {diffConfigs} from './config-diff.js'
 import {Control} from './control.js'
-import {CronFires} from './cron-fires.js'
+import {CronFires, catchUpAnchor} from './cron-fires.js'
 import {JitterGate} from './jitter-gate.js'
 import {Metrics} from './metrics.js'
 import {NextRuns, scheduledNames} from './next-runs.js'
@@ -155,7 +154,7 @@ export class Daemon {
     const anchors = new Map<string, number | undefined>()
     for (const unit of this.cronTasks()) {
       const book = this.books.get(unit.name)
-      anchors.set(unit.name, book ? Date.parse(book.last_tick ?? book.first_seen) : undefined)
+      anchors.set(unit.name, book ? catchUpAnchor(this.store, unit.name, Date.parse(book.last_tick ?? book.first_seen)) : undefined)
       this.books.ensure(unit.name, now)
     }
     // Runs that waited in a queue are older than anything created now: they go first.
@@ -242,10 +241,3 @@ export class Daemon {
   }
 }
 
-function fileHash(path: string): string {
-  try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex')
-  } catch {
-    return ''
-  }
-}
