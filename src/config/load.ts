@@ -4,9 +4,11 @@ import {dirname, resolve} from 'node:path'
 import type {ScheduleSpec} from '../cron/expression.js'
 import {canonicalZone, hostZone} from '../cron/zone.js'
 import {errorMessage} from '../core/errors.js'
+import type {NotifyConfig} from '../core/notify.js'
 import type {DaemonSettings, Kind, SchedulerSettings, Unit} from '../core/types.js'
 import {readDotenv} from './dotenv.js'
 import {DAEMON_FIELDS, INHERITABLE_KEYS, SCHEDULER_FIELDS, type SectionField, TOP_LEVEL, UNIT_FIELDS} from './fields.js'
+import {type UnitNotify, readNotify} from './notify.js'
 import {resolveConfigPath} from './paths.js'
 import {suggest} from './suggest.js'
 import {type Path, type TomlDocument, TomlSyntaxError, parseToml} from './toml.js'
@@ -31,6 +33,8 @@ export interface Config {
   readonly schedules: ReadonlyMap<string, ScheduleSpec>
   /** Values from each unit's secrets_file; never serialised. */
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>
+  /** Notifiers and routes (SPEC §14); their credentials are never serialised either. */
+  readonly notify: NotifyConfig
 }
 
 export type LoadResult =
@@ -41,6 +45,8 @@ export interface LoadOptions {
   readonly isRoot?: boolean
   readonly home?: string
   readonly hostZone?: string
+  /** Where `"env:NAME"` notifier settings are read from; process.env unless given. */
+  readonly env?: NodeJS.ProcessEnv
 }
 
 export function loadConfigFile(file: string, options: LoadOptions = {}): LoadResult {
@@ -131,6 +137,7 @@ class Loader {
     const units: Unit[] = []
     const schedules = new Map<string, ScheduleSpec>()
     const secrets = new Map<string, Record<string, string>>()
+    const notifyOf: UnitNotify[] = []
     const owner = new Map<string, Kind>()
     const dependsOn = new Map<string, readonly (string | undefined)[]>()
     const ctx = {
@@ -171,12 +178,24 @@ class Loader {
         const built = buildUnit(kind, name, raw, defaults, ctx)
         if (!built) continue
         units.push(built.unit)
+        notifyOf.push({unit: built.unit, path: built.notifyPath})
         if (built.schedule) schedules.set(name, built.schedule)
         if (Object.keys(built.secrets).length) secrets.set(name, built.secrets)
       }
     }
     this.checkDependencies(dependsOn, owner)
     units.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    notifyOf.sort((a, b) => (a.unit.name < b.unit.name ? -1 : a.unit.name > b.unit.name ? 1 : 0))
+    const defaultSecrets = defaults.get('secrets_file')
+    const notify = readNotify(root, notifyOf, {
+      dir: this.dir,
+      home: this.home,
+      env: this.options.env ?? process.env,
+      error: (p, m, h) => this.error(p, m, h),
+      warn: (p, m, h) => this.warn(p, m, h),
+      dotenv: (p, file) => this.dotenv(p, file),
+      defaultSecrets: defaultSecrets ? this.dotenv(['defaults', 'secrets_file'], resolveConfigPath(defaultSecrets.value as string, this.dir, this.home)) : undefined,
+    })
 
     const warnings = this.issues(this.warnings)
     if (this.errors.length) return {ok: false, path: this.path, errors: this.issues(this.errors), warnings}
@@ -185,11 +204,12 @@ class Loader {
       warnings,
       config: {
         path: this.path,
-        daemon: {...daemon, state_dir},
+        daemon: {...daemon, state_dir, ...(daemon.public_url ? {public_url: daemon.public_url.replace(/\/+$/, '')} : {})},
         scheduler: {timezone: zone},
         units,
         schedules,
         secrets,
+        notify,
       },
     }
   }

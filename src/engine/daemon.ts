@@ -150,7 +150,8 @@ export class Daemon {
     const entries = this.store.listAll()
     const recovered = await recoverRuns(this.store, entries.filter((e) => e.state === 'active'), now, logger)
     this.index.load(entries)
-    for (const record of recovered.crashed) this.index.upsert(record)
+    // Runs the dead daemon left behind end now: told like any other end (index, metrics, notifications).
+    for (const record of recovered.crashed) this.runs.emit('run.ended', record)
     await this.sweep()
 
     // Anchors are read before any boot-time run exists, so a run_on_start run cannot hide a gap.
@@ -376,7 +377,7 @@ export class Daemon {
     let until = Infinity
     const parts: string[] = []
     for (const unit of this.config.units) {
-      const next = this.nextRunAt(unit)
+      const next = this.nextRunAt(unit.name)
       if (next !== undefined && next < until) until = next
       parts.push(this.templates.get(unit.name)!.render(next))
     }
@@ -388,7 +389,7 @@ export class Daemon {
   taskJson(name: string): string | undefined {
     const unit = this.units.get(name)
     if (!unit) return undefined
-    const task = this.templates.get(name)!.render(this.nextRunAt(unit))
+    const task = this.templates.get(name)!.render(this.nextRunAt(name))
     return `${task.slice(0, -1)},"state":${JSON.stringify(this.unitState(unit))}}`
   }
 
@@ -401,8 +402,9 @@ export class Daemon {
     return {status: active > 0 ? 'running' : queued > 0 ? 'queued' : 'idle', active_runs: active, queued, instances: []}
   }
 
-  private nextRunAt(unit: Unit): number | undefined {
-    return this.nextRuns.nextRunAt(unit.name, this.options.clock.now())
+  /** The next tick of a task that will run (cron tasks; `@every` ones count from the daemon's start). */
+  nextRunAt(name: string): number | undefined {
+    return this.nextRuns.nextRunAt(name, this.options.clock.now())
   }
 
   private cronTasks(): Unit[] {

@@ -72,6 +72,6 @@ export class Metrics {
 }
 
 /** Label values escape backslash, quote and newline (names cannot hold the latter two, but be exact). */
-function label(value: string): string {
+export function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 }

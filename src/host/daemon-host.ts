@@ -7,6 +7,7 @@ import {systemClock} from '../core/clock.js'
 import {ExitCode, SchedError, errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import {Daemon} from '../engine/daemon.js'
+import {Notifications} from '../notify/notifications.js'
 import {type StateClaim, claimStateDir} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
 import {RequestWatcher} from '../state/requests.js'
@@ -40,16 +41,20 @@ export class DaemonHost {
     private readonly options: HostOptions,
     private readonly claim: StateClaim,
     readonly daemon: Daemon,
+    readonly notifications: Notifications,
   ) {}
 
   static async start(options: HostOptions): Promise<{host: DaemonHost; info: HostInfo}> {
     const {config, layout, logger} = options
     const claim = await claimStateDir(layout, {mode: 'serve', config_path: config.path})
     const daemon = new Daemon({config, layout, clock: systemClock, logger, startedAt: Date.parse(claim.info.started_at)})
-    const host = new DaemonHost(options, claim, daemon)
+    const notifications = new Notifications({source: daemon, layout, clock: systemClock, logger})
+    const host = new DaemonHost(options, claim, daemon, notifications)
     try {
+      // Listening first: runs that crashed with the last daemon and missed ticks are told at boot.
+      notifications.start()
       await daemon.start()
-      host.requests = new RequestWatcher(layout, (request) => handleRequest(daemon, request), (message) => logger.error('requests.error', {message}))
+      host.requests = new RequestWatcher(layout, (request) => handleRequest({daemon, notifications}, request), (message) => logger.error('requests.error', {message}))
       host.requests.start()
       let url: string | undefined
       let tokenSource: string | undefined
@@ -67,7 +72,7 @@ export class DaemonHost {
   }
 
   private listen(host: string, port: number, token: string): Promise<string> {
-    const server = createApiServer({routes: apiRoutes(this.daemon, this.options.layout), token, logger: this.options.logger})
+    const server = createApiServer({routes: apiRoutes(this.daemon, this.options.layout, this.notifications), token, logger: this.options.logger})
     this.server = server
     return new Promise((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
@@ -92,6 +97,7 @@ export class DaemonHost {
       })
     }
     await this.daemon.stop()
+    await this.notifications.stop()
     this.claim.release()
   }
 }

@@ -1,5 +1,6 @@
 import type {ControlResult, Daemon} from '../engine/daemon.js'
 import type {TriggerResult} from '../engine/executor.js'
+import type {Notifications} from '../notify/notifications.js'
 import {publicRun} from '../state/run-record.js'
 import type {DaemonResponse, RequestEnvelope} from '../state/requests.js'
 
@@ -15,7 +16,7 @@ export function controlAnswer(result: ControlResult): Omit<DaemonResponse, 'v' |
 }
 
 /** Applies a CLI request read from the state directory through the same engine calls as the API. */
-export async function handleRequest(daemon: Daemon, request: RequestEnvelope): Promise<Omit<DaemonResponse, 'v' | 'id'>> {
+export async function handleRequest({daemon, notifications}: {daemon: Daemon; notifications: Notifications}, request: RequestEnvelope): Promise<Omit<DaemonResponse, 'v' | 'id'>> {
   switch (request.type) {
     case 'trigger':
       return triggerAnswer(await daemon.trigger(request.unit, 'cli', request.params))
@@ -28,6 +29,10 @@ export async function handleRequest(daemon: Daemon, request: RequestEnvelope): P
     case 'reload': {
       const result = await daemon.reload()
       return result.ok ? {ok: true, data: result} : {ok: false, message: result.message, data: {refusal: 'invalid', errors: result.errors}}
+    }
+    case 'notify-test': {
+      const answer = await notifications.test(request.notifier)
+      return answer ? {ok: true, data: answer} : {ok: false, message: `no notifier "${request.notifier}" in the daemon's config`, data: {refusal: 'unknown'}}
     }
   }
 }
