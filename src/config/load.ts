@@ -120,7 +120,8 @@ class Loader {
     for (const key of Object.keys(root)) {
       if (!(TOP_LEVEL as readonly string[]).includes(key)) {
         const near = suggest(key, TOP_LEVEL)
-        this.error([key], `unknown table or key "${key}"`, near ? `did you mean [${near}]?` : `the file holds ${TOP_LEVEL.map((t) => `[${t}]`).join(', ')}`)
+        const header = (t: string) => (t === 'route' ? '[[route]]' : `[${t}]`)
+        this.error([key], `unknown table or key "${key}"`, near ? `did you mean ${header(near)}?` : `the file holds ${TOP_LEVEL.map(header).join(', ')}`)
       }
     }
     const daemon = this.readSection('daemon', DAEMON_FIELDS) as unknown as DaemonSettings & {state_dir?: string}

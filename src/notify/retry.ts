@@ -23,7 +23,7 @@ export function backoffMs(failures: number): number {
 export function nextStep(result: AttemptFacts, failures: number, now: number, deadline: number): NextStep {
   if (result.ok) return {action: 'done'}
   const error = result.error ?? 'failed'
-  if (result.permanent) return {action: 'give_up', reason: `${error} (not retried: the remote refused the message itself)`}
+  if (result.permanent) return {action: 'give_up', reason: `${error} (not retried)`}
   if (now >= deadline) return {action: 'give_up', reason: `${error} (deadline reached after ${failures} attempt${failures === 1 ? '' : 's'})`}
   const asked = result.retryAfterMs
   if (asked !== undefined && now + asked > deadline) return {action: 'give_up', reason: `${error} (the remote asked to wait ${Math.ceil(asked / 1000)}s, past the deadline)`}

@@ -4,6 +4,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {apiRoutes} from '../../src/api/routes.js'
 import type {Route} from '../../src/api/router.js'
 import type {Daemon} from '../../src/engine/daemon.js'
+import type {Notifications} from '../../src/notify/notifications.js'
 import {StateLayout} from '../../src/state/layout.js'
 import {api, rawRequest as raw} from '../support/control.js'
 import {Sandbox, unwrap} from '../support/sandbox.js'
@@ -15,7 +16,7 @@ import {Sandbox, unwrap} from '../support/sandbox.js'
  */
 
 /** The route table, built without a daemon: handlers close over it but are never called here. */
-const ROUTES: Route[] = apiRoutes({} as Daemon, new StateLayout('/nonexistent'))
+const ROUTES: Route[] = apiRoutes({} as Daemon, new StateLayout('/nonexistent'), {} as Notifications)
 
 /** SPEC §11, route for route: a route added to the table without being listed here fails the census. */
 const SPEC_ROUTES = [
@@ -36,6 +37,7 @@ const SPEC_ROUTES = [
   'GET /api/daemon',
   'POST /api/daemon/reload',
   'GET /metrics',
+  'GET /api/notifications',
 ]
 
 const CONFIG = `
