@@ -282,7 +282,7 @@ async function control() {
     const t = Date.now()
     const id = writeRequest(layout, {type: 'trigger', unit: 't', params: {}})
     const answer = await awaitResponse(layout, id, 10_000)
-    const run = answer.data.run
+    const run = answer.answer.run
     pickup.push(Date.parse(run.started_at) - t)
     await sleep(100)
   }
@@ -384,6 +384,107 @@ const suites = {
   logs: logCapture,
   rss: async () => ({idle_rss_mb_10_tasks: await idleRss(10), idle_rss_mb_1000_tasks: await idleRss(1000)}),
   history,
+  dashboard,
+}
+
+/**
+ * The dashboard in Debian's Chromium: the overview of 1000 units with 20 runs each (first
+ * meaningful paint: the first screen of rows with their strips; a jump across the list; an
+ * event's update reaching its row), a finished 50,000-line log shown, and the bundle's size.
+ */
+async function dashboard() {
+  const {chromium} = await import('playwright-core')
+  const {gzipSync, brotliCompressSync} = await import('node:zlib')
+  const assets = join(ROOT, 'dist', 'web', 'assets')
+  const files = readdirSync(assets).filter((f) => /\.(js|css)$/.test(f)).map((f) => readFileSync(join(assets, f)))
+  const kb = (n) => round(n / 1024, 1)
+  const sizes = {
+    dashboard_js_css_kb: kb(files.reduce((n, b) => n + b.length, 0)),
+    dashboard_js_css_gzip_kb: kb(files.reduce((n, b) => n + gzipSync(b, {level: 9}).length, 0)),
+    dashboard_js_css_brotli_kb: kb(files.reduce((n, b) => n + brotliCompressSync(b).length, 0)),
+  }
+
+  const base = dir('dashboard')
+  const state = dir('dashboard/state')
+  const units = 1000
+  const perUnit = 20
+  let toml = manyTasks(units).replace(/\[tasks\.task-(\d+)\]\n/g, (m, i) => `${m}group = "group-${i % 12}"\n`)
+  toml += `[tasks.big-log]\nrun = "seq -f 'line %g of a long log' 1 50000"\n`
+  writeFileSync(join(base, 'sched.toml'), toml)
+  const start = Date.now() - units * perUnit * 1000
+  for (let i = 0; i < units * perUnit; i++) {
+    const task = `task-${i % units}`
+    const at = start + i * 1000
+    const failed = i % 7 === 0
+    const record = {
+      v: 1, id: idAt(at, i), task_name: task, kind: 'task', status: 'ended', end_reason: failed ? 'failed' : 'success', exit_code: failed ? 1 : 0, signal: null,
+      triggered_by: 'cron', scheduled_at: new Date(at).toISOString(), created_at: new Date(at).toISOString(), started_at: new Date(at).toISOString(),
+      ended_at: new Date(at + 20).toISOString(), duration_ms: 20 + (i % 50), retry_attempt: 0, retry_of_run_id: null, instance_index: null, params: {}, pid: 1000, log_bytes: 0, message: null,
+    }
+    const path = join(state, 'runs', task, runRelativePath(record))
+    mkdirSync(dirname(path), {recursive: true})
+    writeFileSync(path, JSON.stringify(record))
+  }
+  spawnSync('sync')
+  const daemon = await serve(join(base, 'sched.toml'), state)
+  const browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']})
+  try {
+    const context = await browser.newContext({viewport: {width: 1280, height: 900}})
+    await context.request.post(`${daemon.url}/api/session`, {data: {token: daemon.token}})
+    const page = await context.newPage()
+    const paints = []
+    const contentful = []
+    for (let i = 0; i < 5; i++) {
+      await page.goto(`${daemon.url}/`)
+      await page.waitForFunction(() => document.querySelectorAll('table.units tr.unit').length > 0 && document.querySelectorAll('.sq.ok').length > 0, null, {timeout: 60_000})
+      paints.push(await page.evaluate(() => performance.now()))
+      contentful.push(await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN))
+    }
+    const rowsInDom = await page.locator('tr.unit').count()
+    const scrolls = []
+    for (const to of ['document.body.scrollHeight', '0', 'document.body.scrollHeight / 2']) {
+      const t = performance.now()
+      await page.evaluate(`window.scrollTo(0, ${to})`)
+      await page.waitForFunction(() => [...document.querySelectorAll('tr.unit')].some((r) => {
+        const b = r.getBoundingClientRect()
+        return b.top >= 0 && b.bottom <= innerHeight
+      }), null, {timeout: 30_000})
+      scrolls.push(performance.now() - t)
+    }
+    // An event's update: a run triggered by API shows in the strip of the first row on screen.
+    await page.evaluate('window.scrollTo(0, 0)')
+    const first = await page.locator('tr.unit th a').first().textContent()
+    const updates = []
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now()
+      const res = await fetch(`${daemon.url}/api/tasks/${first}/run`, {method: 'POST', headers: {authorization: `Bearer ${daemon.token}`}})
+      const {id} = await res.json()
+      await page.waitForSelector(`.sq[data-run="${id}"]`, {timeout: 30_000})
+      updates.push(performance.now() - t)
+    }
+    const run = await (await fetch(`${daemon.url}/api/tasks/big-log/run?wait=true`, {method: 'POST', headers: {authorization: `Bearer ${daemon.token}`}})).json()
+    const logs = []
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now()
+      await page.goto(`${daemon.url}/runs/${run.id}`)
+      await page.waitForFunction(() => document.querySelector('.log .count')?.textContent === '50,000 lines', null, {timeout: 60_000})
+      logs.push(performance.now() - t)
+    }
+    const rows = await page.locator('.line').count()
+    return {
+      ...sizes,
+      overview_1000_units_first_contentful_paint_ms: round(median(contentful), 0),
+      overview_1000_units_first_rows_ms: round(median(paints), 0),
+      overview_1000_units_rows_in_dom: rowsInDom,
+      overview_1000_units_scroll_ms: round(median(scrolls), 0),
+      overview_event_to_row_ms: round(median(updates), 0),
+      log_50k_lines_shown_ms: round(median(logs), 0),
+      log_50k_lines_rows_in_dom: rows,
+    }
+  } finally {
+    await browser.close()
+    await daemon.stop()
+  }
 }
 
 const chosen = process.argv.slice(2)

@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import {execute} from '../dist/index.js'
-
-await execute({dir: import.meta.url})
+// The daemon runs from its own small bundle (no command framework in a long-lived process);
+// every other command, and `serve --help`, go through oclif.
+const args = process.argv.slice(2)
+if (args[0] === 'serve' && !args.some((a) => a === '--help' || a === '-h')) {
+  const {main} = await import('../dist/daemon-main.js')
+  await main(args.slice(1))
+} else {
+  const {execute} = await import('../dist/index.js')
+  await execute({dir: import.meta.url})
+}

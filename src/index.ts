@@ -3,6 +3,7 @@
  * commands here (the "explicit" strategy): one file to load instead of some two hundred, which
  * is most of a command's start-up time and a tenth of the daemon's memory.
  */
+import ClusterStatus from './commands/cluster/status.js'
 import List from './commands/list.js'
 import Logs from './commands/logs.js'
 import Next from './commands/next.js'
@@ -20,6 +21,7 @@ import Validate from './commands/validate.js'
 export {execute} from '@oclif/core'
 
 export const COMMANDS = {
+  'cluster:status': ClusterStatus,
   list: List,
   logs: Logs,
   next: Next,

@@ -14,7 +14,7 @@ export interface ApiRequest {
 export type Handler = (req: ApiRequest, res: ServerResponse) => void | Promise<void>
 
 export interface Route {
-  readonly method: 'GET' | 'POST'
+  readonly method: 'GET' | 'POST' | 'DELETE'
   /** Segments; `:name` is a unit name, `:id` a run id. */
   readonly path: string
   readonly auth: boolean

@@ -1,6 +1,6 @@
-import {timingSafeEqual} from 'node:crypto'
 import {type IncomingMessage, type Server, type ServerResponse, createServer} from 'node:http'
 import type {Logger} from '../core/logger.js'
+import type {Access} from './access/access.js'
 import {HttpProblem, sendProblem} from './problem.js'
 import {type ApiRequest, type Route, Router} from './router.js'
 
@@ -10,14 +10,19 @@ const CLOSE = {connection: 'close'}
 
 export interface ApiServerOptions {
   readonly routes: readonly Route[]
-  readonly token: string
+  readonly access: Access
   readonly logger: Logger
 }
 
-/** The node:http server: routing, bearer auth, body limits, and problem+json for every error. */
+/**
+ * Sent with every answer: nothing the API returns (a raw log, a problem) is ever run or framed
+ * as a page. The dashboard's own pages carry their own policy.
+ */
+const BASE_HEADERS = {'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; frame-ancestors 'none'"}
+
+/** The node:http server: routing, credentials, body limits, and problem+json for every error. */
 export function createApiServer(options: ApiServerOptions): Server {
   const router = new Router(options.routes)
-  const expected = Buffer.from(options.token)
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (error instanceof HttpProblem) {
@@ -31,40 +36,41 @@ export function createApiServer(options: ApiServerOptions): Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost')
+    for (const [name, value] of Object.entries(BASE_HEADERS)) res.setHeader(name, value)
     // Credentials are checked before routing: a stranger learns nothing about which routes exist.
-    const guarded = isGuardedPath(url.pathname)
-    if (guarded) requireToken(req)
+    const guarded = needsCredentials(req.method ?? 'GET', url.pathname)
+    if (guarded) requireCredentials(req)
     const found = router.find(req.method ?? 'GET', url.pathname)
     if (found.type === 'none') throw new HttpProblem(404, `no route ${url.pathname}`)
     if (found.type === 'method') {
       throw new HttpProblem(405, `${req.method} is not allowed on ${url.pathname}`, undefined, {allow: found.allow.join(', ')})
     }
     const {route, params} = found.match
-    if (route.auth && !guarded) requireToken(req)
+    if (route.auth && !guarded) requireCredentials(req)
     let body: Promise<unknown> | undefined
     const request: ApiRequest = {raw: req, params, query: url.searchParams, body: () => (body ??= readJsonBody(req))}
     await route.handler(request, res)
   }
 
-  function requireToken(req: IncomingMessage): void {
-    if (!authorized(req.headers.authorization, expected)) {
-      throw new HttpProblem(401, 'missing or wrong bearer token', undefined, {'www-authenticate': 'Bearer'})
-    }
+  function requireCredentials(req: IncomingMessage): void {
+    const outcome = options.access.check(req)
+    if (!outcome.ok) throw new HttpProblem(outcome.status, outcome.detail, undefined, outcome.status === 401 ? {'www-authenticate': 'Bearer'} : {})
   }
 
   return server
 }
 
-/** Everything under /api, and /metrics, needs credentials whatever the method or the rest of the path. */
-export function isGuardedPath(pathname: string): boolean {
-  return pathname === '/api' || pathname.startsWith('/api/') || pathname === '/metrics'
-}
+/** The one request under /api a stranger may make: signing in, with the token in its body. */
+export const SIGN_IN = {method: 'POST', path: '/api/session'} as const
 
-function authorized(header: string | undefined, expected: Buffer): boolean {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')
-  if (!m) return false
-  const given = Buffer.from(m[1])
-  return given.length === expected.length && timingSafeEqual(given, expected)
+/**
+ * Everything under /api, and /metrics, needs credentials whatever the method or the rest of
+ * the path — except signing in. The dashboard's pages and assets (everything else) are public:
+ * they hold no data.
+ */
+export function needsCredentials(method: string, pathname: string): boolean {
+  if (method === SIGN_IN.method && pathname === SIGN_IN.path) return false
+  return pathname === '/api' || pathname.startsWith('/api/') || pathname === '/metrics'
 }
 
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {

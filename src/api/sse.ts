@@ -1,7 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 /** A client that has this much unsent data is too slow to keep: it is dropped, never waited for. */
-export const MAX_BUFFERED_BYTES = 1024 * 1024
+const MAX_BUFFERED_BYTES = 1024 * 1024
 const HEARTBEAT_MS = 15_000
 
 /**

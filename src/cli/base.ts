@@ -1,22 +1,13 @@
 import {Command, Errors, Flags} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
-import {type Config, type ConfigIssue, loadConfigFile, stateDirSetting} from '../config/load.js'
+import {type Config, loadConfigFile, stateDirSetting} from '../config/load.js'
+import {ConfigInvalidError, loadValidConfig} from '../config/valid.js'
 import {locateConfig} from '../config/locate.js'
 import {ExitCode, SchedError} from '../core/errors.js'
 import {StateLayout} from '../state/layout.js'
 import {resolveStateDir} from '../state/location.js'
 import {colourFor} from './colour.js'
 import {formatIssue} from './issues.js'
-
-/** A config that failed to load; the base command prints every issue before exiting 1. */
-export class ConfigInvalidError extends SchedError {
-  constructor(
-    readonly path: string,
-    readonly issues: readonly ConfigIssue[],
-  ) {
-    super(`${path} has ${issues.length} error${issues.length === 1 ? '' : 's'}`, {hint: `run: sched validate -c ${path}`})
-  }
-}
 
 /**
  * Global flags, config and state-directory resolution, colour policy, and the mapping of
@@ -42,11 +33,7 @@ export abstract class SchedCommand extends Command {
   }
 
   protected loadConfig(flag: string | undefined): Config {
-    const path = this.locateConfig(flag)
-    const result = loadConfigFile(path)
-    if (!result.ok) throw new ConfigInvalidError(result.path, result.errors)
-    for (const w of result.warnings) this.logToStderr(`warning: ${formatIssue(path, w)}`)
-    return result.config
+    return loadValidConfig(flag, (issue, path) => this.logToStderr(`warning: ${formatIssue(path, issue)}`))
   }
 
   /**

@@ -1,26 +1,33 @@
-import type {ControlResult} from '../engine/daemon.js'
 import type {Config} from '../config/load.js'
 import {NS} from '../core/duration.js'
 import {SchedError} from '../core/errors.js'
+import type {ControlAnswer} from '../engine/control.js'
+import type {Refusal} from '../engine/outcomes.js'
 import type {StateLayout} from '../state/layout.js'
 import type {DaemonRequest} from '../state/requests.js'
-import {askDaemon, refusalExit, requireDaemon} from './daemon-request.js'
+import {DaemonClient} from './daemon-client.js'
+import {REFUSAL_EXIT} from './refusal-exit.js'
 
 /**
  * stop, start and restart: one request to the daemon, answered once done. A stop may take as
  * long as the unit's graceful_stop, so that much more is allowed for the answer.
  */
-export async function control(layout: StateLayout, config: Config | undefined, request: DaemonRequest & {type: 'stop' | 'start' | 'restart'}): Promise<ControlResult & {ok: true}> {
-  const daemon = requireDaemon(layout)
+export async function control(layout: StateLayout, config: Config | undefined, request: DaemonRequest & {type: 'stop' | 'start' | 'restart'}): Promise<Exclude<ControlAnswer, Refusal>> {
+  const client = DaemonClient.connect(layout)
   const name = request.type === 'stop' ? request.target : request.unit
   const unit = config?.units.find((u) => u.name === name)
   const grace = unit ? unit.graceful_stop / NS.ms : Math.max(0, ...(config?.units ?? []).map((u) => u.graceful_stop / NS.ms), 60_000)
-  const response = await askDaemon(layout, daemon, request, grace + 5000)
-  if (!response.ok) throw new SchedError(response.message ?? 'refused', {exit: refusalExit((response.data as {refusal?: string} | undefined)?.refusal)})
-  return response.data as ControlResult & {ok: true}
+  const answer = await client.control(request, grace + 5000)
+  if (!answer.ok) throw refusalError(answer)
+  return answer
 }
 
-export function describeControl(result: ControlResult & {ok: true}): string {
+/** A refusal as the error a command exits with (SPEC §9 codes). */
+export function refusalError(refusal: Refusal): SchedError {
+  return new SchedError(refusal.message, {exit: REFUSAL_EXIT[refusal.refusal]})
+}
+
+export function describeControl(result: Exclude<ControlAnswer, Refusal>): string {
   const state = result.state ? ` (${result.state.status}${result.state.instances.length ? `, ${result.state.instances.filter((i) => i.status === 'running').length}/${result.state.instances.length} healthy` : ''})` : ''
   switch (result.action) {
     case 'nothing_running':

@@ -1,6 +1,7 @@
 import {SchedCommand} from '../cli/base.js'
 import {renderTable} from '../cli/table.js'
 import {formatRelative, formatTime} from '../cli/time.js'
+import {serviceLabel} from '../core/service-label.js'
 import {taskObject, type TaskObject} from '../config/task-json.js'
 import {NextRuns} from '../engine/next-runs.js'
 import {liveDaemon} from '../state/claim.js'
@@ -49,18 +50,8 @@ export default class List extends SchedCommand {
   }
 }
 
-/** "running 2/2", "starting 1/2", "backoff", "stopped", "FATAL" — from the daemon's last word. */
+/** The daemon's last word on a service, coloured. */
 function serviceText(state: UnitBook['service'], daemonRunning: boolean, c: ChalkInstance): string {
-  if (!daemonRunning || !state) return c.dim('stopped')
-  const healthy = state.instances.filter((i) => i.status === 'running').length
-  switch (state.status) {
-    case 'fatal':
-      return c.red('FATAL')
-    case 'stopped':
-      return c.dim('stopped')
-    case 'running':
-      return c.green(`running ${healthy}/${state.instances.length}`)
-    default:
-      return c.yellow(`${state.status} ${healthy}/${state.instances.length}`)
-  }
+  const {text, tone} = serviceLabel(daemonRunning ? state : undefined)
+  return {ok: c.green, warn: c.yellow, fail: c.red, off: c.dim}[tone](text)
 }

@@ -3,8 +3,8 @@ import {ExitCode, SchedCommand} from '../cli/base.js'
 import {checkName} from '../config/units.js'
 import {SchedError} from '../core/errors.js'
 import {ULID_PATTERN} from '../core/ulid.js'
-import type {LogLine} from '../state/log-format.js'
-import {followLog, readLogPage} from '../state/log-reader.js'
+import type {LogLine} from '../logs/format.js'
+import {followLog, readLogPage} from '../logs/reader.js'
 import {type RunEntry, RunStore} from '../state/runs.js'
 
 const PAGE = 10_000

@@ -1,19 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import {ExitCode, SchedCommand} from '../cli/base.js'
 import {renderTable} from '../cli/table.js'
-import {formatTime} from '../cli/time.js'
-import {scheduleFor} from '../cron/schedule.js'
-import {formatDuration, msToNs} from '../core/duration.js'
+import {EVERY_FROM_DAEMON, upcomingTicks} from '../cron/upcoming.js'
 import {SchedError} from '../core/errors.js'
 import {liveDaemon} from '../state/claim.js'
-
-export interface UpcomingTick {
-  readonly at: string
-  readonly local: string
-  readonly zone: string | null
-  readonly kind: 'fire' | 'dst_skipped'
-  readonly note: string | null
-}
 
 export default class Next extends SchedCommand {
   static summary = "Preview a task's next ticks with their zone and DST notes."
@@ -42,17 +32,9 @@ export default class Next extends SchedCommand {
     if (!spec) throw new SchedError(`${unit.kind} "${unit.name}" has no schedule${unit.kind === 'task' ? ' (it runs only when triggered)' : ''}`, {exit: ExitCode.failure})
     const daemon = liveDaemon(this.layout(flags['state-dir'], config))
     const now = Date.now()
-    const anchor = spec.type === 'every' && daemon?.mode === 'serve' ? Date.parse(daemon.started_at) : now
-    const schedule = scheduleFor(spec, unit.timezone, anchor)
-    const ticks: UpcomingTick[] = []
-    for (let tick = schedule.nextTick(now); tick && ticks.length < flags.count; tick = schedule.nextTick(tick.at)) {
-      const zone = schedule.zone ?? null
-      let note: string | null = null
-      if (tick.kind === 'dst_skipped') note = 'repeated wall-clock time (DST fall-back): recorded dst_skipped, not run'
-      else if (tick.shiftedMs) note = `in a DST gap: runs ${formatDuration(msToNs(tick.shiftedMs))} later`
-      else if (spec.type === 'every') note = daemon?.mode === 'serve' ? "counted from the daemon's start" : 'counted from now (no daemon running)'
-      ticks.push({at: new Date(tick.at).toISOString(), local: zone ? formatTime(tick.at, zone) : new Date(tick.at).toISOString(), zone, kind: tick.kind, note})
-    }
+    const serving = daemon?.mode === 'serve'
+    const every = serving ? {anchor: Date.parse(daemon.started_at), note: EVERY_FROM_DAEMON} : {anchor: now, note: 'counted from now (no daemon running)'}
+    const ticks = upcomingTicks(spec, {zone: unit.timezone, now, count: flags.count, every})
     if (flags.json) {
       this.logJson(ticks)
       return

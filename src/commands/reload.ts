@@ -1,15 +1,8 @@
 import {Flags} from '@oclif/core'
-import {ExitCode, SchedCommand} from '../cli/base.js'
-import {askDaemon, requireDaemon} from '../cli/daemon-request.js'
+import {SchedCommand} from '../cli/base.js'
+import {refusalError} from '../cli/control.js'
+import {DaemonClient} from '../cli/daemon-client.js'
 import {formatIssue} from '../cli/issues.js'
-import type {ConfigIssue} from '../config/load.js'
-import {SchedError} from '../core/errors.js'
-
-interface Reloaded {
-  added: string[]
-  removed: string[]
-  changed: string[]
-}
 
 export default class Reload extends SchedCommand {
   static summary = 'Ask the running daemon to reload its config.'
@@ -27,15 +20,13 @@ export default class Reload extends SchedCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Reload)
     const {layout} = this.readContext(flags.config, flags['state-dir'])
-    const daemon = requireDaemon(layout)
-    const response = await askDaemon(layout, daemon, {type: 'reload'})
-    if (!response.ok) {
-      const errors = ((response.data as {errors?: ConfigIssue[]} | undefined)?.errors ?? []) as ConfigIssue[]
+    const client = DaemonClient.connect(layout)
+    const result = await client.reload()
+    if (!result.ok) {
       const c = this.err()
-      for (const e of errors) this.logToStderr(formatIssue(daemon.config_path, e, c))
-      throw new SchedError(response.message ?? 'reload refused', {exit: ExitCode.failure})
+      for (const e of result.errors ?? []) this.logToStderr(formatIssue(client.info.config_path, e, c))
+      throw refusalError(result)
     }
-    const result = response.data as Reloaded
     if (flags.json) {
       this.logJson({added: result.added, removed: result.removed, changed: result.changed})
       return

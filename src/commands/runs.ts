@@ -4,6 +4,7 @@ import {checkName} from '../config/units.js'
 import {SchedError} from '../core/errors.js'
 import {renderTable} from '../cli/table.js'
 import {formatDuration, msToNs} from '../core/duration.js'
+import {FAILURE_REASONS} from '../core/types.js'
 import {publicRun} from '../state/run-record.js'
 import {queryRuns} from '../state/run-query.js'
 import {RunStore} from '../state/runs.js'
@@ -47,7 +48,7 @@ export default class Runs extends SchedCommand {
     const c = this.out()
     const rows = page.runs.map((r) => {
       const state = r.status === 'ended' ? r.end_reason! : r.status
-      const colour = state === 'success' ? c.green : r.status !== 'ended' ? c.cyan : ['failed', 'timeout', 'crashed', 'missed', 'log_overflow', 'start_failed'].includes(state) ? c.red : c.yellow
+      const colour = state === 'success' ? c.green : r.status !== 'ended' ? c.cyan : (FAILURE_REASONS as readonly string[]).includes(state) ? c.red : c.yellow
       return [
         r.id,
         r.task_name + (r.instance_index !== null ? `#${r.instance_index}` : ''),

@@ -1,8 +1,6 @@
 import {Flags} from '@oclif/core'
 import {ExitCode, SchedCommand} from '../cli/base.js'
-import {SchedError} from '../core/errors.js'
-import {createLogger} from '../core/logger.js'
-import {DaemonHost} from '../host/daemon-host.js'
+import {serve} from '../host/serve.js'
 
 export default class Serve extends SchedCommand {
   static summary = 'Run the daemon in the foreground: schedule tasks, supervise services, serve the API.'
@@ -25,50 +23,11 @@ Run it in a terminal, or under systemd with Type=simple and Restart=on-failure.`
   async run(): Promise<void> {
     const {flags} = await this.parse(Serve)
     const config = this.loadConfig(flags.config)
-    const layout = this.layout(flags['state-dir'], config)
-    const logger = createLogger(flags['log-format'] as 'text' | 'json')
-    const listen = flags['no-api']
-      ? undefined
-      : {host: flags.host ?? process.env.SCHED_HOST ?? config.daemon.host, port: flags.port ?? envPort() ?? config.daemon.port}
-
-    const {host, info} = await DaemonHost.start({config, layout, logger, listen})
-    const token = info.tokenSource ? ` · token ${info.tokenSource}` : ''
-    this.logToStderr(`sched serving ${info.url ?? '(no API)'} · state ${info.stateDir} · config ${info.configPath}${token}`)
-
-    await new Promise<void>((resolve) => {
-      const shutdown = (signal: string) => {
-        logger.info('daemon.signal', {signal})
-        process.off('SIGTERM', onTerm)
-        process.off('SIGINT', onInt)
-        host.stop().then(resolve, (error: unknown) => {
-          logger.error('daemon.stop_failed', {error: String(error)})
-          process.exitCode = ExitCode.failure
-          resolve()
-        })
-      }
-      const onTerm = () => shutdown('SIGTERM')
-      const onInt = () => shutdown('SIGINT')
-      process.on('SIGTERM', onTerm)
-      process.on('SIGINT', onInt)
-      process.on('SIGHUP', () => {
-        logger.info('daemon.signal', {signal: 'SIGHUP'})
-        void host.daemon.reload().then((result) => {
-          if (!result.ok) {
-            logger.error('daemon.reload_refused', {reason: result.message})
-            for (const e of result.errors) logger.error('config.error', {key: e.key, line: e.line, column: e.column, message: e.message})
-          }
-        })
-      })
-    })
+    const code = await serve(
+      {config: flags.config, stateDir: flags['state-dir'], host: flags.host, port: flags.port, noApi: flags['no-api'], logFormat: flags['log-format'] as 'text' | 'json'},
+      config,
+      (line) => this.logToStderr(line),
+    )
+    if (code !== ExitCode.ok) process.exitCode = code
   }
-}
-
-function envPort(): number | undefined {
-  const raw = process.env.SCHED_PORT
-  if (raw === undefined || raw === '') return undefined
-  const port = Number(raw)
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new SchedError(`SCHED_PORT="${raw}" is not a port number (0-65535)`, {exit: ExitCode.usage})
-  }
-  return port
 }

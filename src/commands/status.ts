@@ -4,6 +4,9 @@ import {renderTable} from '../cli/table.js'
 import {formatRelative} from '../cli/time.js'
 import {formatDuration, msToNs} from '../core/duration.js'
 import {liveDaemon} from '../state/claim.js'
+import type {StateLayout} from '../state/layout.js'
+import {TICKET_LIFETIME_MS, signInUrl} from '../state/sign-in-ticket.js'
+import {readToken} from '../state/token.js'
 import {type RunRecord, publicRun} from '../state/run-record.js'
 import {RunStore} from '../state/runs.js'
 import {UnitBooks} from '../state/unit-books.js'
@@ -65,16 +68,17 @@ export default class Status extends SchedCommand {
     }
 
     if (flags.json) this.logJson(data)
-    else this.render(data, now)
+    else this.render(data, now, daemon?.url ? dashboardLink(daemon.url, layout, now) : undefined)
     if (!daemon) this.exit(ExitCode.noDaemon)
   }
 
-  private render(data: {daemon: Record<string, unknown> | null; busy: {pid: number; command: string | null} | null; active_runs: ReturnType<typeof publicRun>[]; units: {name: string; kind: string; last_run: {id: string; status: string; end_reason: string | null; started_at: string | null} | null; state?: {status: string; instances: readonly unknown[]} | null}[]}, now: number): void {
+  private render(data: {daemon: Record<string, unknown> | null; busy: {pid: number; command: string | null} | null; active_runs: ReturnType<typeof publicRun>[]; units: {name: string; kind: string; last_run: {id: string; status: string; end_reason: string | null; started_at: string | null} | null; state?: {status: string; instances: readonly unknown[]} | null}[]}, now: number, signIn?: string): void {
     const c = this.out()
     const d = data.daemon
     if (d) {
       this.log(`${c.green('daemon running')}: pid ${d.pid}, up ${formatDuration(msToNs(Number(d.uptime_s) * 1000))}, ${d.url ?? 'no API'}`)
       this.log(`  config ${d.config_path} · state ${d.state_dir} · version ${d.version} · token ${d.token}`)
+      if (signIn) this.log(`  dashboard: ${signIn} (one-time sign-in link, valid ${TICKET_LIFETIME_MS / 60_000} minutes)`)
     } else {
       this.log(`${c.red('no daemon')} is serving this state directory${data.busy ? ` (pid ${data.busy.pid} runs ${data.busy.command} in the foreground)` : ''}`)
     }
@@ -92,4 +96,10 @@ export default class Status extends SchedCommand {
       this.log(renderTable(['NAME', 'KIND', 'LAST RUN', 'STATE'], rows))
     }
   }
+}
+
+/** A fresh one-time dashboard link, when this user can read the token (it is never printed itself). */
+function dashboardLink(url: string, layout: StateLayout, now: number): string | undefined {
+  const token = readToken(layout)
+  return token ? signInUrl(url, token, now) : undefined
 }

@@ -1,19 +1,17 @@
 import {Args, Flags} from '@oclif/core'
 import {ExitCode, SchedCommand} from '../cli/base.js'
-import {askDaemon, refusalExit} from '../cli/daemon-request.js'
+import {refusalError} from '../cli/control.js'
+import {DaemonClient} from '../cli/daemon-client.js'
 import {exitCodeOf} from '../cli/run-exit.js'
-import {waitForRunEnd} from '../cli/wait-run.js'
-import {type ParamProblem, parseParamFlags} from '../config/parameters.js'
+import {parseParamFlags} from '../config/parameters.js'
 import {SchedError} from '../core/errors.js'
 import {createLogger} from '../core/logger.js'
-import type {TriggerResult} from '../engine/executor.js'
+import {type TriggerAnswer, notStarted} from '../engine/outcomes.js'
 import {runInForeground} from '../host/foreground.js'
+import {triggerAnswer} from '../host/request-handler.js'
 import {liveDaemon} from '../state/claim.js'
-import {followLog} from '../state/log-reader.js'
-import {type RunRecord, publicRun} from '../state/run-record.js'
-import {RunStore} from '../state/runs.js'
-
-type Answer = {ok: true; outcome: string; run: RunRecord} | {ok: false; refusal: string; message: string; problems: ParamProblem[]}
+import {followLog} from '../logs/reader.js'
+import {type PublicRun, type RunRecord, publicRun} from '../state/run-record.js'
 
 export default class Trigger extends SchedCommand {
   static summary = 'Start a run of a task now.'
@@ -49,26 +47,25 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
     // A daemon runs the config it loaded: a broken edit on disk must not block triggers through it
     // (as with stop, start and reload). Only a run in this process needs the file to be valid.
     const {layout} = this.readContext(flags.config, flags['state-dir'])
-    const daemon = liveDaemon(layout)
+    const client = DaemonClient.find(layout)
 
-    if (daemon?.mode === 'serve') {
-      const response = await askDaemon(layout, daemon, {type: 'trigger', unit: args.task, params})
-      const answer = (response.ok ? {ok: true, ...(response.data as object)} : {ok: false, message: response.message, ...(response.data as object)}) as Answer
+    if (client) {
+      const answer = await client.trigger(args.task, params)
       // With --wait or --follow, --json prints the final record only: stdout stays one document.
       const waiting = flags.wait || flags.follow
       const run = this.report(answer, {json: flags.json && !waiting, narrateToStderr: flags.json})
-      const store = new RunStore(layout)
       if (flags.follow) await this.follow(layout.logFile(run.task_name, run.id))
       if (waiting) {
-        const final = await waitForRunEnd(store, run.task_name, run.id)
+        const final = await client.waitForEnd(run)
         if (flags.json) this.logJson(publicRun(final))
         else this.logToStderr(`run ${final.id} ended: ${final.end_reason}${final.message ? ` (${final.message})` : ''}`)
         if (flags.wait) this.exit(exitCodeOf(final))
       }
       return
     }
-    if (daemon) {
-      throw new SchedError(`state directory ${layout.root} is busy: ${daemon.command ?? 'another sched trigger'} (pid ${daemon.pid}) runs in the foreground`, {exit: ExitCode.busy, hint: 'wait for it to finish, or start the daemon: sched serve'})
+    const claimant = liveDaemon(layout)
+    if (claimant) {
+      throw new SchedError(`state directory ${layout.root} is busy: ${claimant.command ?? 'another sched trigger'} (pid ${claimant.pid}) runs in the foreground`, {exit: ExitCode.busy, hint: 'wait for it to finish, or start the daemon: sched serve'})
     }
 
     let interrupt!: () => void
@@ -85,19 +82,17 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
       interrupted,
       onOutput: (stream, payload) => (stream === 'stdout' ? process.stdout : process.stderr).write(payload),
     })
-    const run = this.report(toAnswer(result.trigger), {json: flags.json, final: result.final})
+    const run = this.report(triggerAnswer(result.trigger), {json: flags.json, final: result.final})
     this.exit(exitCodeOf(result.final ?? run))
   }
 
   /** Prints what happened to the request; throws with the right exit code when it was refused. */
-  private report(answer: Answer, options: {json: boolean; final?: RunRecord; narrateToStderr?: boolean}): RunRecord {
+  private report(answer: TriggerAnswer, options: {json: boolean; final?: RunRecord; narrateToStderr?: boolean}): PublicRun {
     const {json, final} = options
-    if (!answer.ok) {
-      throw new SchedError(answer.message, {exit: refusalExit(answer.refusal)})
-    }
-    const run = final ?? answer.run
-    if (json) this.logJson(publicRun(run))
-    if (answer.outcome === 'skipped' || answer.outcome === 'queue_full') {
+    if (!answer.ok) throw refusalError(answer)
+    const run = final ? publicRun(final) : answer.run
+    if (json) this.logJson(run)
+    if (notStarted(answer.outcome)) {
       throw new SchedError(`run ${answer.run.id} of ${answer.run.task_name} was not started: ${answer.run.message}`, {exit: ExitCode.failure})
     }
     if (!json) {
@@ -121,10 +116,4 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
       )
     })
   }
-}
-
-function toAnswer(result: TriggerResult): Answer {
-  return result.ok
-    ? {ok: true, outcome: result.outcome, run: result.run}
-    : {ok: false, refusal: result.refusal, message: result.message, problems: [...(result.problems ?? [])]}
 }

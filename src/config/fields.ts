@@ -1,5 +1,5 @@
 import {NS} from '../core/duration.js'
-import {BACKOFF, CATCH_UP, LOG_ON_FULL, ON_OVERLAP, RESTART, STOP_SIGNALS, type Kind} from '../core/types.js'
+import {BACKOFF, CATCH_UP, LOG_ON_FULL, ON_OVERLAP, PLACEMENT, RESTART, STOP_SIGNALS, type Kind} from '../core/types.js'
 import {
   type Reader,
   absolutePath,
@@ -69,6 +69,7 @@ export const UNIT_FIELDS: Readonly<Record<string, UnitField>> = {
   healthy_after: durationField(service, true, 10 * NS.s),
   start_retries: field(service, true, int(0, 1000), 3),
   instances: field(service, false, int(1, 64), 1),
+  placement: field(service, false, oneOf(PLACEMENT), 'any_node'),
   autostart: field(service, false, bool, true),
   priority: field(service, false, int(-MAX_INT, MAX_INT), 0),
   depends_on: field(service, false, arrayOf(nonEmpty), []),
@@ -119,4 +120,4 @@ export const SCHEDULER_FIELDS: Readonly<Record<string, SectionField>> = {
   timezone: {read: nonEmpty, default: undefined},
 }
 
-export const TOP_LEVEL = ['daemon', 'scheduler', 'defaults', 'tasks', 'services', 'notifiers', 'route'] as const
+export const TOP_LEVEL = ['daemon', 'scheduler', 'cluster', 'defaults', 'tasks', 'services', 'notifiers', 'route'] as const

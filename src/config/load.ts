@@ -5,7 +5,8 @@ import type {ScheduleSpec} from '../cron/expression.js'
 import {canonicalZone, hostZone} from '../cron/zone.js'
 import {errorMessage} from '../core/errors.js'
 import type {NotifyConfig} from '../core/notify.js'
-import type {DaemonSettings, Kind, SchedulerSettings, Unit} from '../core/types.js'
+import type {ClusterSettings, DaemonSettings, Kind, SchedulerSettings, Unit} from '../core/types.js'
+import {CLUSTER_FIELDS, CLUSTER_URL_ENV, clusterSettings} from './cluster.js'
 import {readDotenv} from './dotenv.js'
 import {DAEMON_FIELDS, INHERITABLE_KEYS, SCHEDULER_FIELDS, type SectionField, TOP_LEVEL, UNIT_FIELDS} from './fields.js'
 import {type UnitNotify, readNotify} from './notify.js'
@@ -28,6 +29,8 @@ export interface Config {
   readonly path: string
   readonly daemon: DaemonSettings
   readonly scheduler: SchedulerSettings
+  /** Present when the file has a `[cluster]` table; without one the state directory is the whole truth. */
+  readonly cluster?: ClusterSettings
   /** Sorted by name. */
   readonly units: readonly Unit[]
   readonly schedules: ReadonlyMap<string, ScheduleSpec>
@@ -45,8 +48,10 @@ export interface LoadOptions {
   readonly isRoot?: boolean
   readonly home?: string
   readonly hostZone?: string
-  /** Where `"env:NAME"` notifier settings are read from; process.env unless given. */
+  /** For SCHED_CLUSTER_URL and `"env:NAME"` notifier settings; process.env unless given. */
   readonly env?: NodeJS.ProcessEnv
+  /** The default `[cluster] node`; the host name unless given. */
+  readonly hostname?: string
 }
 
 export function loadConfigFile(file: string, options: LoadOptions = {}): LoadResult {
@@ -88,7 +93,7 @@ export function stateDirSetting(file: string, home: string = homedir()): string 
 }
 
 /** Displays a key path the way it is written in TOML: tasks."db.backup".parameters[0].kind */
-export function formatPath(path: Path): string {
+function formatPath(path: Path): string {
   let out = ''
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`
@@ -133,6 +138,7 @@ class Loader {
       if (canonical) zone = canonical
       else this.error(['scheduler', 'timezone'], `unknown time zone "${scheduler.timezone}"`, zoneHint(scheduler.timezone))
     }
+    const cluster = this.readCluster()
     const defaults = this.readDefaults()
 
     const units: Unit[] = []
@@ -207,6 +213,7 @@ class Loader {
         path: this.path,
         daemon: {...daemon, state_dir, ...(daemon.public_url ? {public_url: daemon.public_url.replace(/\/+$/, '')} : {})},
         scheduler: {timezone: zone},
+        ...(cluster ? {cluster} : {}),
         units,
         schedules,
         secrets,
@@ -240,6 +247,19 @@ class Loader {
       }
     }
     return out
+  }
+
+  private readCluster(): ClusterSettings | undefined {
+    const env = this.options.env ?? process.env
+    if (this.doc.value.cluster === undefined) {
+      if (env[CLUSTER_URL_ENV]) this.warn([], `${CLUSTER_URL_ENV} is set but the file has no [cluster] table: this daemon runs on its own`, 'add a [cluster] table to join the cluster')
+      return undefined
+    }
+    const before = this.errors.length
+    const read = this.readSection('cluster', CLUSTER_FIELDS) as {url?: string; node?: string; advertise?: string; lease: number}
+    // A key already reported must not come back as "missing".
+    if (this.errors.length > before) return undefined
+    return clusterSettings(read, {env, hostname: this.options.hostname}, (p, m, h) => this.error(p, m, h))
   }
 
   private readDefaults(): Map<string, DefaultValue> {

@@ -60,7 +60,7 @@ function firstLine(message: string): string {
   return message.split('\n')[0].replace(/^Invalid TOML document: /, '')
 }
 
-export function pathKey(path: Path): string {
+function pathKey(path: Path): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${JSON.stringify(p)}`)).join('')
 }
 

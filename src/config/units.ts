@@ -2,7 +2,7 @@ import {statSync} from 'node:fs'
 import {CronSyntaxError, parseSchedule, type ScheduleSpec} from '../cron/expression.js'
 import {canFire} from '../cron/match.js'
 import {canonicalZone} from '../cron/zone.js'
-import type {Compose, Kind, Parameter, Unit} from '../core/types.js'
+import type {Compose, Kind, Parameter, Placement, Unit} from '../core/types.js'
 import {UNIT_FIELDS, appliesTo} from './fields.js'
 import {readParameters} from './parameters.js'
 import {resolveConfigPath} from './paths.js'
@@ -10,7 +10,7 @@ import {suggest} from './suggest.js'
 import type {Path} from './toml.js'
 import {Invalid, describe, isTable, looksLikeSecondsInNanoseconds, nonEmpty, str} from './values.js'
 
-export const NAME_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/
+const NAME_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/
 
 export interface UnitContext {
   readonly dir: string
@@ -169,8 +169,13 @@ export function buildUnit(
     ctx.warn(at('working_dir'), `working_dir ${paths.working_dir} does not exist (yet)`, 'runs fail with a clear log line until it does')
   }
 
-  if (!ok) return undefined
   const instances = get<number>('instances')
+  const placement = get<Placement>('placement')
+  if (placement === 'every_node' && instances !== 1) {
+    fail(at('instances'), `placement = "every_node" runs one instance on each node; instances must be 1, got ${instances}`, 'remove instances, or use placement = "any_node" to run that many across the cluster')
+  }
+
+  if (!ok) return undefined
   const unit: Unit = {
     name,
     kind,
@@ -199,6 +204,7 @@ export function buildUnit(
     healthy_after: get('healthy_after'),
     start_retries: get('start_retries'),
     instances,
+    placement,
     autostart: get('autostart'),
     priority: get('priority'),
     depends_on: get('depends_on'),

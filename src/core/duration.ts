@@ -57,3 +57,11 @@ function trim(n: number): string {
 }
 
 export const msToNs = (ms: number): number => Math.round(ms * NS.ms)
+
+/** "in 9h12m" / "5m ago", to the second. */
+export function formatRelative(instant: number, now: number): string {
+  const delta = Math.round((instant - now) / 1000) * 1000
+  if (delta === 0) return 'now'
+  const text = formatDuration(msToNs(Math.abs(delta)))
+  return delta > 0 ? `in ${text}` : `${text} ago`
+}

@@ -9,6 +9,7 @@ export const LOG_ON_FULL = ['drop_new', 'drop_old', 'kill_task'] as const
 export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGKILL', 'SIGUSR1', 'SIGUSR2'] as const
 export const PARAM_KINDS = ['env', 'arg', 'option', 'flag'] as const
 export const PARAM_TYPES = ['string', 'number'] as const
+export const PLACEMENT = ['any_node', 'every_node'] as const
 
 export type CatchUp = (typeof CATCH_UP)[number]
 export type OnOverlap = (typeof ON_OVERLAP)[number]
@@ -18,6 +19,7 @@ export type LogOnFull = (typeof LOG_ON_FULL)[number]
 export type StopSignal = (typeof STOP_SIGNALS)[number]
 export type ParamKind = (typeof PARAM_KINDS)[number]
 export type ParamType = (typeof PARAM_TYPES)[number]
+export type Placement = (typeof PLACEMENT)[number]
 
 export interface Parameter {
   readonly key: string
@@ -69,6 +71,8 @@ export interface Unit {
   readonly healthy_after: number
   readonly start_retries: number
   readonly instances: number
+  /** With `[cluster]`: `any_node` spreads `instances` over the nodes, `every_node` runs one on each. */
+  readonly placement: Placement
   readonly autostart: boolean
   readonly priority: number
   readonly depends_on: readonly string[]
@@ -103,6 +107,18 @@ export interface DaemonSettings {
   readonly public_url?: string
 }
 
+/** `[cluster]` (SPEC §13): several daemons sharing one schedule through PostgreSQL. */
+export interface ClusterSettings {
+  /** PostgreSQL URL (from `url` or SCHED_CLUSTER_URL). Holds the password: show it only through redactUrl(). */
+  readonly url: string
+  /** This daemon's name in the cluster; the host name unless set. */
+  readonly node: string
+  /** The URL other nodes reach this node's API at; undefined = the address the API listens on. */
+  readonly advertise?: string
+  /** Nanoseconds a node's heartbeat and slot leases last without renewal. */
+  readonly lease: number
+}
+
 export interface SchedulerSettings {
   /** The effective daemon-wide zone: `[scheduler] timezone`, else the host zone. */
   readonly timezone: string
@@ -127,5 +143,17 @@ export const END_REASONS = [
 ] as const
 export type EndReason = (typeof END_REASONS)[number]
 
+/** End reasons that count as failures (SPEC §3): retried, restarted under `on_failure`, shown red. */
+export const FAILURE_REASONS: readonly EndReason[] = ['failed', 'timeout', 'crashed', 'missed', 'log_overflow', 'start_failed']
+
 export const TRIGGER_SOURCES = ['cron', 'catch_up', 'startup', 'api', 'cli', 'service'] as const
 export type TriggerSource = (typeof TRIGGER_SOURCES)[number]
+
+/** One upcoming tick as `sched next --json` and GET /api/tasks/{name}/next show it. */
+export interface UpcomingTick {
+  readonly at: string
+  readonly local: string
+  readonly zone: string | null
+  readonly kind: 'fire' | 'dst_skipped'
+  readonly note: string | null
+}

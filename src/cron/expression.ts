@@ -47,7 +47,8 @@ export class CronSyntaxError extends Error {
   }
 }
 
-const SHORTCUTS: Record<string, string> = {
+/** The `@daily`-style shortcuts and the cron expression each stands for. */
+export const SHORTCUTS: Readonly<Record<string, string>> = {
   '@yearly': '0 0 1 1 *',
   '@annually': '0 0 1 1 *',
   '@monthly': '0 0 1 * *',

@@ -97,6 +97,11 @@ export function toCivil(instant: number, zone: string): number {
   return instant + offsetMs(instant, zone)
 }
 
+/** "2026-11-30 02:00:00" in the given zone. */
+export function formatCivil(instant: number, zone: string): string {
+  return new Date(toCivil(instant, zone)).toISOString().slice(0, 19).replace('T', ' ')
+}
+
 export interface Transition {
   /** The instant the new offset takes effect. */
   readonly at: number

@@ -6,12 +6,12 @@ export type ConfigDiff =
 
 /**
  * What a reload would change (SPEC §8): units added, removed, and changed — any field, or its
- * secrets. `[daemon]` and `[scheduler]` cannot change without a restart. Notifiers, routes and a
- * unit's `notify` only decide who hears of its runs: they take effect without counting as a
- * change (a service is not restarted for them).
+ * secrets. `[daemon]`, `[scheduler]` and `[cluster]` cannot change without a restart. Notifiers,
+ * routes and a unit's `notify` only decide who hears of its runs: they take effect without
+ * counting as a change (a service is not restarted for them).
  */
 export function diffConfigs(current: Config, next: Config): ConfigDiff {
-  for (const section of ['daemon', 'scheduler'] as const) {
+  for (const section of ['daemon', 'scheduler', 'cluster'] as const) {
     if (JSON.stringify(next[section]) !== JSON.stringify(current[section])) {
       return {ok: false, message: `[${section}] changed: restart required (sched serve); nothing changed`}
     }

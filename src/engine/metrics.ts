@@ -3,6 +3,13 @@ import type {RunRecord} from '../state/run-record.js'
 /** Cron lateness buckets, in seconds. */
 const LATENESS_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30]
 
+export interface MetricCounters {
+  readonly runs: readonly {readonly task: string; readonly endReason: string; readonly n: number}[]
+  readonly logBytes: ReadonlyMap<string, number>
+  readonly restarts: ReadonlyMap<string, number>
+  readonly lateness: {readonly buckets: readonly {readonly le: number; readonly n: number}[]; readonly count: number; readonly sum: number}
+}
+
 export interface Gauges {
   readonly active: ReadonlyMap<string, number>
   readonly queued: ReadonlyMap<string, number>
@@ -11,7 +18,8 @@ export interface Gauges {
 
 /**
  * Counters for GET /metrics, fed by run events since the daemon started (Prometheus counters
- * reset with the process); gauges are read from the engine at scrape time.
+ * reset with the process); gauges are read from the engine at scrape time, and the text is made
+ * by src/api/metrics-text.ts.
  */
 export class Metrics {
   private readonly runs = new Map<string, number>()
@@ -41,37 +49,16 @@ export class Metrics {
     this.restarts.set(service, (this.restarts.get(service) ?? 0) + 1)
   }
 
-  render(gauges: Gauges, memory: NodeJS.MemoryUsage, startedAt: number): string {
-    const out: string[] = []
-    const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
-    family('sched_runs_total', 'counter', 'Runs ended since the daemon started, by task and end reason.')
-    for (const [key, n] of this.runs) {
-      const [task, reason] = key.split('\u0000')
-      out.push(`sched_runs_total{task="${label(task)}",end_reason="${reason}"} ${n}`)
+  /** The counters as they are now, for GET /metrics. */
+  snapshot(): MetricCounters {
+    return {
+      runs: [...this.runs].map(([key, n]) => {
+        const [task, reason] = key.split('\u0000')
+        return {task, endReason: reason, n}
+      }),
+      logBytes: this.logBytes,
+      restarts: this.restarts,
+      lateness: {buckets: LATENESS_BUCKETS.map((le, i) => ({le, n: this.lateness[i]})), count: this.latenessCount, sum: this.latenessSum},
     }
-    family('sched_active_runs', 'gauge', 'Runs currently running, by task or service.')
-    for (const [task, n] of gauges.active) out.push(`sched_active_runs{task="${label(task)}"} ${n}`)
-    family('sched_queue_depth', 'gauge', 'Runs waiting in a task queue.')
-    for (const [task, n] of gauges.queued) out.push(`sched_queue_depth{task="${label(task)}"} ${n}`)
-    family('sched_service_restarts_total', 'counter', 'Service instance restarts since the daemon started.')
-    for (const [service, n] of this.restarts) out.push(`sched_service_restarts_total{service="${label(service)}"} ${n}`)
-    family('sched_service_fatal_instances', 'gauge', 'Service instances in FATAL.')
-    for (const [service, n] of gauges.fatal) out.push(`sched_service_fatal_instances{service="${label(service)}"} ${n}`)
-    family('sched_cron_lateness_seconds', 'histogram', 'How late cron runs started after their tick.')
-    LATENESS_BUCKETS.forEach((le, i) => out.push(`sched_cron_lateness_seconds_bucket{le="${le}"} ${this.lateness[i]}`))
-    out.push(`sched_cron_lateness_seconds_bucket{le="+Inf"} ${this.latenessCount}`)
-    out.push(`sched_cron_lateness_seconds_sum ${this.latenessSum}`, `sched_cron_lateness_seconds_count ${this.latenessCount}`)
-    family('sched_log_bytes_total', 'counter', 'Bytes of run output written to logs since the daemon started.')
-    for (const [task, n] of this.logBytes) out.push(`sched_log_bytes_total{task="${label(task)}"} ${n}`)
-    family('sched_daemon_memory_bytes', 'gauge', 'Memory of the daemon process.')
-    out.push(`sched_daemon_memory_bytes{type="rss"} ${memory.rss}`, `sched_daemon_memory_bytes{type="heap_used"} ${memory.heapUsed}`)
-    family('sched_daemon_start_time_seconds', 'gauge', 'When the daemon started, in unix seconds.')
-    out.push(`sched_daemon_start_time_seconds ${Math.floor(startedAt / 1000)}`)
-    return `${out.join('\n')}\n`
   }
-}
-
-/** Label values escape backslash, quote and newline (names cannot hold the latter two, but be exact). */
-export function label(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 }

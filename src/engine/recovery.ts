@@ -2,7 +2,8 @@ import type {Logger} from '../core/logger.js'
 import {isSameProcess} from '../state/process-identity.js'
 import type {RunRecord} from '../state/run-record.js'
 import type {RunEntry, RunStore} from '../state/runs.js'
-import {iso} from './run-lifecycle.js'
+import type {RecordWriter} from './run.js'
+import {iso} from './run.js'
 import {killRun} from './runner/process-group.js'
 
 export interface Recovered {
@@ -18,7 +19,7 @@ export interface Recovered {
  * process (start time checked, so a recycled pid is never signalled), and by the run's
  * SCHED_RUN_ID marker for any that left the group — and it ends `crashed`, never re-run.
  */
-export async function recoverRuns(store: RunStore, active: readonly RunEntry[], now: number, logger: Logger): Promise<Recovered> {
+export async function recoverRuns(store: RunStore, records: RecordWriter, active: readonly RunEntry[], now: number, logger: Logger): Promise<Recovered> {
   const pending: {record: RunRecord; entry: RunEntry}[] = []
   const crashed: RunRecord[] = []
   for (const entry of active) {
@@ -39,7 +40,7 @@ export async function recoverRuns(store: RunStore, active: readonly RunEntry[], 
       duration_ms: record.started_at ? Math.max(0, now - Date.parse(record.started_at)) : null,
       message: `the daemon stopped unexpectedly while this run was running${orphans ? `; killed ${orphans === 1 ? 'its orphaned process group' : `${orphans} orphaned processes`}` : ''}`,
     }
-    await store.save(ended, entry)
+    await records.save(ended, entry)
     crashed.push(ended)
     logger.warn('run.crashed', {task: record.task_name, run: record.id, orphans_killed: orphans})
   }

@@ -23,6 +23,13 @@ export interface InstanceExit {
 
 export type NextStep = {readonly action: 'none'} | {readonly action: 'fatal'} | {readonly action: 'restart'; readonly delayMs: number}
 
+export interface RestartDecision {
+  readonly next: NextStep
+  readonly counters: SlotCounters
+  /** This exit makes the slot FATAL: the run ends start_failed. */
+  readonly fatal: boolean
+}
+
 export const HEALTHY: SlotCounters = {restarts: 0, fastFailures: 0}
 
 /**
@@ -30,7 +37,7 @@ export const HEALTHY: SlotCounters = {restarts: 0, fastFailures: 0}
  * function of the unit, the slot's counters and the exit (SPEC §2 restart, restart_delay,
  * restart_backoff, healthy_after, start_retries). `fatal` also decides the run's end reason.
  */
-export function afterExit(unit: Pick<Unit, 'restart' | 'restart_delay' | 'restart_backoff' | 'healthy_after' | 'start_retries'>, counters: SlotCounters, exit: InstanceExit): {next: NextStep; counters: SlotCounters; fatal: boolean} {
+export function afterExit(unit: Pick<Unit, 'restart' | 'restart_delay' | 'restart_backoff' | 'healthy_after' | 'start_retries'>, counters: SlotCounters, exit: InstanceExit): RestartDecision {
   if (exit.stoppedBySched) return {next: {action: 'none'}, counters, fatal: false}
   // An instance that lived healthy_after was healthy even when its exit is seen before the
   // supervisor's health timer fires (same instant, or healthy_after = 0): its backoff starts over.

@@ -1,4 +1,5 @@
 import {stat} from 'node:fs/promises'
+import {olderSegmentPath} from '../logs/format.js'
 import {NS} from '../core/duration.js'
 import type {Unit} from '../core/types.js'
 import {ulidTime} from '../core/ulid.js'
@@ -58,7 +59,7 @@ export async function runSizes(store: RunStore, entries: readonly RunEntry[]): P
     await Promise.all(
       entries.slice(i, i + batch).map(async (e) => {
         const log = store.layout.logFile(e.unit, e.id)
-        const [record, current, older] = await Promise.all([size(store.path(e)), size(log), size(`${log}.1`)])
+        const [record, current, older] = await Promise.all([size(store.path(e)), size(log), size(olderSegmentPath(log))])
         sizes.set(e.id, record + current + older)
       }),
     )

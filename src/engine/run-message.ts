@@ -1,9 +1,18 @@
 import {formatDuration} from '../core/duration.js'
 import type {EndReason, Unit} from '../core/types.js'
-import type {AttemptOutcome} from './runner/attempt.js'
+import type {StopCause} from './end-reason.js'
+
+/** What the message is made from: how the process ended and what sched did to it. */
+export interface EndFacts {
+  readonly startError?: string
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly stop?: StopCause
+  readonly logError?: string
+}
 
 /** The one human line a run record carries when its ending needs explaining (SPEC §3 `message`). */
-export function endMessage(reason: EndReason, outcome: AttemptOutcome, unit: Unit, shutdownTimeoutNs: number): string | null {
+export function endMessage(reason: EndReason, outcome: EndFacts, unit: Unit, shutdownTimeoutNs: number): string | null {
   const extra = outcome.logError ? `; ${outcome.logError}` : ''
   switch (reason) {
     case 'timeout':
@@ -23,7 +32,7 @@ export function endMessage(reason: EndReason, outcome: AttemptOutcome, unit: Uni
   }
 }
 
-function stoppedBy(outcome: AttemptOutcome): string {
+function stoppedBy(outcome: EndFacts): string {
   switch (outcome.stop) {
     case 'operator':
       return 'stopped by an operator'

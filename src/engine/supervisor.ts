@@ -4,9 +4,9 @@ import {NS} from '../core/duration.js'
 import type {Logger} from '../core/logger.js'
 import type {Unit} from '../core/types.js'
 import type {StopCause} from './end-reason.js'
-import {afterExit} from './restart-policy.js'
-import type {LiveRun, RunLifecycle} from './run-lifecycle.js'
-import type {AttemptOutcome} from './runner/attempt.js'
+import {type RestartDecision, afterExit} from './restart-policy.js'
+import type {ExitSummary, Run} from './run.js'
+import type {RunOwner} from './run-owner.js'
 
 export type SlotStatus = 'starting' | 'running' | 'backoff' | 'stopped' | 'fatal'
 export type ServiceStatus = 'running' | 'starting' | 'backoff' | 'stopped' | 'fatal'
@@ -28,7 +28,7 @@ export interface ServiceState {
 interface Slot {
   readonly index: number
   status: SlotStatus
-  run?: LiveRun
+  run?: Run
   restarts: number
   fastFailures: number
   timer?: TimerHandle
@@ -50,8 +50,8 @@ interface Service {
   stopping?: Promise<void>
 }
 
-/** The part of the run lifecycle a supervisor uses: a seam for tests with a fake clock. */
-export type ServiceRuns = Pick<RunLifecycle, 'create' | 'launch' | 'complete' | 'requestStop' | 'ended'>
+/** The part of the run owner a supervisor uses. */
+export type ServiceRuns = Pick<RunOwner, 'startInstance'>
 
 export interface SupervisorDeps {
   readonly clock: Clock
@@ -101,7 +101,7 @@ export class Supervisor extends EventEmitter {
   state(name: string): ServiceState | undefined {
     const svc = this.services.get(name)
     if (!svc) return undefined
-    const instances = svc.slots.map((s) => ({index: s.index, status: s.status, pid: s.run?.record.pid ?? null, run_id: s.run?.record.id ?? null, restarts: s.restarts}))
+    const instances = svc.slots.map((s) => ({index: s.index, status: s.status, pid: s.run?.record.pid ?? null, run_id: s.run?.id ?? null, restarts: s.restarts}))
     return {status: overall(svc), instances}
   }
 
@@ -145,12 +145,12 @@ export class Supervisor extends EventEmitter {
    * Resolves when the old run has ended; false when the run is not an instance of this service.
    */
   async cycleInstance(name: string, runId: string): Promise<boolean> {
-    const slot = this.services.get(name)?.slots.find((s) => s.run?.record.id === runId)
+    const slot = this.services.get(name)?.slots.find((s) => s.run?.id === runId)
     if (!slot?.run) return false
     const run = slot.run
     slot.cycling = true
-    this.deps.runs.requestStop(run, 'operator')
-    await this.deps.runs.ended(run)
+    run.stop('operator')
+    await run.ended
     return true
   }
 
@@ -178,7 +178,7 @@ export class Supervisor extends EventEmitter {
     // waiting for its dependency must not hold shutdown for up to 2 × healthy_after + 30 s.
     for (const giveUp of [...this.waits]) giveUp()
     const deadline = this.deps.clock.setTimer(timeoutMs, () => {
-      for (const svc of this.services.values()) for (const slot of svc.slots) slot.run?.attempt?.kill()
+      for (const svc of this.services.values()) for (const slot of svc.slots) slot.run?.kill()
     })
     const stopped = new Map<string, Promise<void>>()
     const stopInOrder = (svc: Service): Promise<void> => {
@@ -289,23 +289,26 @@ export class Supervisor extends EventEmitter {
   private launch(svc: Service, slot: Slot): void {
     if (this.closing || svc.held) return
     const unit = svc.unit
-    const run = this.deps.runs.create(unit, 'service', undefined, {instance: slot.index})
+    let decision: RestartDecision | undefined
+    const {run, launched} = this.deps.runs.startInstance(unit, slot.index, (exit) => {
+      decision = this.decide(svc, slot, exit)
+      return {fatal: decision.fatal}
+    })
     slot.run = run
     slot.status = 'starting'
     slot.timer?.cancel()
     slot.timer = undefined
-    void this.deps.runs
-      .launch(run, (outcome) => this.exited(svc, slot, run, outcome))
-      .then(() => {
-        if (slot.run !== run || run.record.status === 'ended') return
-        const healthyMs = unit.healthy_after / NS.ms
-        if (healthyMs === 0) this.becameHealthy(svc, slot, run)
-        else slot.timer = this.deps.clock.setTimer(healthyMs, () => this.becameHealthy(svc, slot, run))
-        this.changed(unit.name)
-      })
+    void run.ended.then((record) => this.exited(svc, slot, run, record.end_reason!, decision!))
+    void launched.then(() => {
+      if (slot.run !== run || run.isEnded) return
+      const healthyMs = unit.healthy_after / NS.ms
+      if (healthyMs === 0) this.becameHealthy(svc, slot, run)
+      else slot.timer = this.deps.clock.setTimer(healthyMs, () => this.becameHealthy(svc, slot, run))
+      this.changed(unit.name)
+    })
   }
 
-  private becameHealthy(svc: Service, slot: Slot, run: LiveRun): void {
+  private becameHealthy(svc: Service, slot: Slot, run: Run): void {
     if (slot.run !== run) return
     slot.timer = undefined
     slot.status = 'running'
@@ -314,20 +317,19 @@ export class Supervisor extends EventEmitter {
     this.changed(svc.unit.name)
   }
 
-  private exited(svc: Service, slot: Slot, run: LiveRun, outcome: AttemptOutcome): void {
-    if (slot.run === run) {
-      slot.timer?.cancel()
-      slot.timer = undefined
-    }
-    const unit = run.unit
-    const clean = outcome.startError === undefined && outcome.signal === null && outcome.exitCode !== null && unit.exit_codes.includes(outcome.exitCode)
-    const stoppedBySched = run.stopping !== undefined || svc.held || this.closing
-    const facts = {livedMs: outcome.endedAt - outcome.startedAt, clean, stoppedBySched}
+  /** At the exit, before the end reason is written: restart, back off, or FATAL (start_failed). */
+  private decide(svc: Service, slot: Slot, exit: ExitSummary): RestartDecision {
+    const stoppedBySched = exit.stopped || svc.held || this.closing
     // The end reason says whether it failed; FATAL, decided from the same facts, says start_failed.
-    const failure = !clean && !stoppedBySched
-    const decision = afterExit(unit, slot, {...facts, failure})
-    const reason = this.deps.runs.complete(run, outcome, {fatal: decision.fatal})
+    const failure = !exit.clean && !stoppedBySched
+    return afterExit(svc.unit, slot, {livedMs: exit.livedMs, clean: exit.clean, stoppedBySched, failure})
+  }
+
+  private exited(svc: Service, slot: Slot, run: Run, reason: string, decision: RestartDecision): void {
+    const unit = run.unit
     if (slot.run !== run) return
+    slot.timer?.cancel()
+    slot.timer = undefined
     slot.run = undefined
     if (slot.cycling) {
       slot.cycling = false
@@ -358,19 +360,19 @@ export class Supervisor extends EventEmitter {
   }
 
   private stopSlots(svc: Service, cause: StopCause): Promise<void> {
-    const running: LiveRun[] = []
+    const running: Run[] = []
     for (const slot of svc.slots) {
       slot.timer?.cancel()
       slot.timer = undefined
       if (slot.run) {
         running.push(slot.run)
-        this.deps.runs.requestStop(slot.run, cause)
+        slot.run.stop(cause)
       } else {
         slot.status = 'stopped'
       }
     }
     this.changed(svc.unit.name)
-    const done = Promise.all(running.map((r) => this.deps.runs.ended(r))).then(() => {
+    const done = Promise.all(running.map((r) => r.ended)).then(() => {
       if (svc.stopping === done) svc.stopping = undefined
     })
     svc.stopping = done

@@ -1,5 +1,7 @@
 import type {Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {Access} from '../api/access/access.js'
+import {DashboardAssets} from '../api/dashboard/assets.js'
 import {apiRoutes} from '../api/routes.js'
 import {createApiServer} from '../api/server.js'
 import type {Config} from '../config/load.js'
@@ -7,10 +9,13 @@ import {systemClock} from '../core/clock.js'
 import {ExitCode, SchedError, errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import {Daemon} from '../engine/daemon.js'
+import {ThreadLauncher} from '../engine/runner/thread-launcher.js'
+import {daemonSource} from '../notify/daemon-source.js'
 import {Notifications} from '../notify/notifications.js'
 import {type StateClaim, claimStateDir} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
 import {RequestWatcher} from '../state/requests.js'
+import {signInUrl} from '../state/sign-in-ticket.js'
 import {ensureToken} from '../state/token.js'
 import {handleRequest} from './request-handler.js'
 
@@ -27,6 +32,8 @@ export interface HostInfo {
   readonly stateDir: string
   readonly configPath: string
   readonly tokenSource?: string
+  /** The dashboard's one-time sign-in link (never the token itself). */
+  readonly signInUrl?: string
 }
 
 /**
@@ -41,15 +48,17 @@ export class DaemonHost {
     private readonly options: HostOptions,
     private readonly claim: StateClaim,
     readonly daemon: Daemon,
+    private readonly launcher: ThreadLauncher,
     readonly notifications: Notifications,
   ) {}
 
   static async start(options: HostOptions): Promise<{host: DaemonHost; info: HostInfo}> {
     const {config, layout, logger} = options
     const claim = await claimStateDir(layout, {mode: 'serve', config_path: config.path})
-    const daemon = new Daemon({config, layout, clock: systemClock, logger, startedAt: Date.parse(claim.info.started_at)})
-    const notifications = new Notifications({source: daemon, layout, clock: systemClock, logger})
-    const host = new DaemonHost(options, claim, daemon, notifications)
+    const launcher = new ThreadLauncher({daemonEnv: process.env})
+    const daemon = new Daemon({config, layout, clock: systemClock, logger, launcher, startedAt: Date.parse(claim.info.started_at)})
+    const notifications = new Notifications({source: daemonSource(daemon), layout, clock: systemClock, logger})
+    const host = new DaemonHost(options, claim, daemon, launcher, notifications)
     try {
       // Listening first: runs that crashed with the last daemon and missed ticks are told at boot.
       notifications.start()
@@ -58,13 +67,15 @@ export class DaemonHost {
       host.requests.start()
       let url: string | undefined
       let tokenSource: string | undefined
+      let link: string | undefined
       if (options.listen) {
         const {token, source} = ensureToken(layout)
         tokenSource = source
         url = await host.listen(options.listen.host, options.listen.port, token)
         claim.update({url})
+        link = signInUrl(url, token, systemClock.now())
       }
-      return {host, info: {url, stateDir: layout.root, configPath: config.path, tokenSource}}
+      return {host, info: {url, stateDir: layout.root, configPath: config.path, tokenSource, signInUrl: link}}
     } catch (error) {
       await host.stop()
       throw error
@@ -72,7 +83,9 @@ export class DaemonHost {
   }
 
   private listen(host: string, port: number, token: string): Promise<string> {
-    const server = createApiServer({routes: apiRoutes(this.daemon, this.options.layout, this.notifications), token, logger: this.options.logger})
+    const access = new Access(token, systemClock.now)
+    const routes = apiRoutes(this.daemon, this.options.layout, access, DashboardAssets.load(), this.notifications)
+    const server = createApiServer({routes, access, logger: this.options.logger})
     this.server = server
     return new Promise((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
@@ -98,6 +111,7 @@ export class DaemonHost {
     }
     await this.daemon.stop()
     await this.notifications.stop()
+    await this.launcher.close()
     this.claim.release()
   }
 }

@@ -3,11 +3,13 @@ import type {SuppliedParams} from '../config/parameters.js'
 import {systemClock} from '../core/clock.js'
 import {NS} from '../core/duration.js'
 import type {Logger} from '../core/logger.js'
-import {Executor, type TriggerResult} from '../engine/executor.js'
-import {RunLifecycle} from '../engine/run-lifecycle.js'
+import {notStarted} from '../engine/outcomes.js'
+import {type RunOwner, type TriggerResult, createRunOwner} from '../engine/run-owner.js'
+import {InlineLauncher} from '../engine/runner/inline-launcher.js'
 import {claimStateDir} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
 import type {RunRecord} from '../state/run-record.js'
+import {RecordJournal} from '../state/record-journal.js'
 import {RunStore} from '../state/runs.js'
 
 export interface ForegroundOptions {
@@ -30,35 +32,29 @@ export interface ForegroundResult {
 
 /**
  * `sched trigger` with no daemon: the run executes in this process, recorded in the same state
- * directory, which is claimed for the duration so that no daemon starts beside it.
+ * directory, which is claimed for the duration so that no daemon starts beside it. Its process
+ * starts in this thread: for one run a worker thread would cost more than the spawn it moves.
  */
 export async function runInForeground(options: ForegroundOptions): Promise<ForegroundResult> {
   const {config, layout, logger} = options
   const claim = await claimStateDir(layout, {mode: 'foreground', config_path: config.path, command: `sched trigger ${options.unit}`})
+  const launcher = new InlineLauncher(process.env, options.onOutput)
   try {
     const units = new Map(config.units.map((u) => [u.name, u]))
-    const runs = new RunLifecycle({
-      clock: systemClock,
-      logger,
-      store: new RunStore(layout, (path, problem) => logger.error('state.corrupt', {path, problem})),
-      layout,
-      daemonEnv: process.env,
-      secrets: (name) => config.secrets.get(name) ?? {},
-      shutdownTimeout: () => config.daemon.shutdown_timeout,
-    })
-    const executor = new Executor({clock: systemClock, runs, unit: (name) => units.get(name)})
+    const journal = new RecordJournal(new RunStore(layout, (path, problem) => logger.error('state.corrupt', {path, problem})))
+    journal.replay()
+    const owner: RunOwner = createRunOwner({clock: systemClock, logger, layout, store: journal, launcher, config: () => config, unit: (name) => units.get(name)})
     let final: RunRecord | undefined
-    runs.on('run.started', (record: RunRecord) => {
-      runs.get(record.id)?.attempt?.writer.on('frame', (stream: 'stdout' | 'stderr' | 'system', _ts: number, payload: Buffer) => options.onOutput(stream, payload))
-    })
-    runs.on('run.ended', (record: RunRecord) => (final = record))
-    const trigger = await executor.trigger({unit: options.unit, source: 'cli', params: options.params})
-    if (!trigger.ok || trigger.outcome === 'skipped' || trigger.outcome === 'queue_full') return {trigger, final: trigger.ok ? trigger.run : undefined}
-    await Promise.race([executor.whenIdle(), options.interrupted.then(() => executor.shutdown(config.daemon.shutdown_timeout / NS.ms))])
-    await executor.shutdown(0)
-    await runs.flush()
+    owner.on('run.ended', (record: RunRecord) => (final = record))
+    const trigger = await owner.trigger({unit: options.unit, source: 'cli', params: options.params})
+    if (!trigger.ok || notStarted(trigger.outcome)) return {trigger, final: trigger.ok ? trigger.run : undefined}
+    await Promise.race([owner.whenIdle(), options.interrupted.then(() => owner.shutdown(config.daemon.shutdown_timeout / NS.ms))])
+    await owner.shutdown(0)
+    await owner.flush()
+    await journal.close()
     return {trigger, final}
   } finally {
+    await launcher.close()
     claim.release()
   }
 }

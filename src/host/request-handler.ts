@@ -1,38 +1,29 @@
-import type {ControlResult, Daemon} from '../engine/daemon.js'
-import type {TriggerResult} from '../engine/executor.js'
+import type {Daemon} from '../engine/daemon.js'
+import {type TriggerAnswer} from '../engine/outcomes.js'
+import type {TriggerResult} from '../engine/run-owner.js'
 import type {Notifications} from '../notify/notifications.js'
 import {publicRun} from '../state/run-record.js'
-import type {DaemonResponse, RequestEnvelope} from '../state/requests.js'
+import type {RequestEnvelope} from '../state/requests.js'
 
-/** What a trigger answers, in the API's and the CLI's terms. */
-export function triggerAnswer(result: TriggerResult): Omit<DaemonResponse, 'v' | 'id'> {
-  if (result.ok) return {ok: true, data: {outcome: result.outcome, run: publicRun(result.run)}}
-  return {ok: false, message: result.message, data: {refusal: result.refusal, problems: result.problems ?? []}}
-}
-
-export function controlAnswer(result: ControlResult): Omit<DaemonResponse, 'v' | 'id'> {
-  if (result.ok) return {ok: true, data: result}
-  return {ok: false, message: result.message, data: {refusal: result.error}}
+/** A trigger's result as it crosses to the CLI: the run as the API shows it, no promise. */
+export function triggerAnswer(result: TriggerResult): TriggerAnswer {
+  return result.ok ? {ok: true, outcome: result.outcome, run: publicRun(result.run)} : result
 }
 
 /** Applies a CLI request read from the state directory through the same engine calls as the API. */
-export async function handleRequest({daemon, notifications}: {daemon: Daemon; notifications: Notifications}, request: RequestEnvelope): Promise<Omit<DaemonResponse, 'v' | 'id'>> {
+export async function handleRequest({daemon, notifications}: {daemon: Daemon; notifications: Notifications}, request: RequestEnvelope): Promise<object> {
   switch (request.type) {
     case 'trigger':
-      return triggerAnswer(await daemon.trigger(request.unit, 'cli', request.params))
+      return triggerAnswer(await daemon.owner.trigger({unit: request.unit, source: 'cli', params: request.params}))
     case 'stop':
-      return controlAnswer(await daemon.stopTarget(request.target))
+      return daemon.control.stop(request.target)
     case 'start':
-      return controlAnswer(daemon.startService(request.unit))
+      return daemon.control.start(request.unit)
     case 'restart':
-      return controlAnswer(await daemon.restartService(request.unit))
-    case 'reload': {
-      const result = await daemon.reload()
-      return result.ok ? {ok: true, data: result} : {ok: false, message: result.message, data: {refusal: 'invalid', errors: result.errors}}
-    }
-    case 'notify-test': {
-      const answer = await notifications.test(request.notifier)
-      return answer ? {ok: true, data: answer} : {ok: false, message: `no notifier "${request.notifier}" in the daemon's config`, data: {refusal: 'unknown'}}
-    }
+      return daemon.control.restart(request.unit)
+    case 'reload':
+      return daemon.reload()
+    case 'notify-test':
+      return notifications.test(request.notifier)
   }
 }

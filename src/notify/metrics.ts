@@ -1,4 +1,4 @@
-import {label} from '../engine/metrics.js'
+import {label} from '../api/metrics-text.js'
 
 type Counter = 'sent' | 'failed' | 'coalesced'
 

@@ -3,12 +3,13 @@ import type {Config} from '../config/load.js'
 import type {Clock} from '../core/clock.js'
 import {NS} from '../core/duration.js'
 import type {Logger} from '../core/logger.js'
+import {type Refusal, refused} from '../engine/outcomes.js'
 import type {NotifierConfig} from '../core/notify.js'
 import type {Unit} from '../core/types.js'
 import {ulid} from '../core/ulid.js'
 import {STATE_FORMAT} from '../state/json-file.js'
 import type {StateLayout} from '../state/layout.js'
-import {readLogPage} from '../state/log-reader.js'
+import {readLogPage} from '../logs/reader.js'
 import type {RunRecord} from '../state/run-record.js'
 import {type Batch, Coalescer} from './coalesce.js'
 import {Delivery} from './deliver.js'
@@ -52,6 +53,9 @@ export interface TestAnswer {
   readonly error: string | null
   readonly duration_ms: number
 }
+
+/** The daemon's answer to `sched notify test`: the remote's answer, or a refusal (no such notifier). */
+export type NotifyTestAnswer = {readonly ok: true; readonly result: TestAnswer} | Refusal
 
 /** How long shutdown waits for attempts under way before leaving them to the next boot. */
 const STOP_GRACE_MS = 2000
@@ -145,8 +149,9 @@ export class Notifications {
   }
 
   /** `sched notify test` through the daemon: the config and environment it sends with. */
-  test(id: string): Promise<TestAnswer | undefined> {
-    return testNotifier(this.config, id, this.deps.clock, this.deps.send)
+  async test(id: string): Promise<NotifyTestAnswer> {
+    const result = await testNotifier(this.config, id, this.deps.clock, this.deps.send)
+    return result ? {ok: true, result} : refused('unknown', `no notifier "${id}" in the daemon's config`)
   }
 
   private onEngineEvent(event: string, data: unknown): void {

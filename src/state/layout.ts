@@ -28,10 +28,6 @@ export class StateLayout {
     return join(this.root, 'runs', unit)
   }
 
-  runFile(unit: string, id: string): string {
-    return join(this.root, 'runs', unit, `${id}.json`)
-  }
-
   logsDir(unit: string): string {
     return join(this.root, 'logs', unit)
   }
@@ -50,6 +46,11 @@ export class StateLayout {
 
   get requestsDir(): string {
     return join(this.root, 'requests')
+  }
+
+  /** Run records not yet known durable in their own files (record-journal.ts). */
+  get journalDir(): string {
+    return join(this.root, 'journal')
   }
 
   /** Notifications written before they are sent (one file per message), removed once settled. */

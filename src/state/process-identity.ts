@@ -27,7 +27,7 @@ export function identify(pid: number): ProcessIdentity | undefined {
   return isAlive(pid) ? {pid, start: ''} : undefined
 }
 
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

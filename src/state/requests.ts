@@ -20,14 +20,12 @@ export type DaemonRequest =
 
 export type RequestEnvelope = DaemonRequest & {readonly v: number; readonly id: string; readonly created_at: string}
 
+/** The daemon's answer to one request: the engine's own answer (src/engine/outcomes.ts), as data. */
 export interface DaemonResponse {
   readonly v: number
   readonly id: string
-  readonly ok: boolean
-  /** Exit code the CLI should use when the request was refused (SPEC §9 codes). */
-  readonly exit?: number
-  readonly message?: string
-  readonly data?: unknown
+  /** Checked by the CLI before use (src/cli/answers.ts): it crossed a process boundary. */
+  readonly answer: unknown
 }
 
 const REQUEST = '.request.json'
@@ -41,12 +39,15 @@ export function writeRequest(layout: StateLayout, request: DaemonRequest): strin
   return id
 }
 
-/** Waits for the daemon's answer (a watch on the folder, with a short poll as a safety net). */
-export function awaitResponse(layout: StateLayout, id: string, timeoutMs: number): Promise<DaemonResponse | undefined> {
+/**
+ * Waits for the daemon's answer (a watch on the folder, with a short poll as a safety net) and
+ * returns it unchecked: it came from another process. Undefined when none came in time.
+ */
+export function awaitResponse(layout: StateLayout, id: string, timeoutMs: number): Promise<{readonly answer: unknown} | undefined> {
   const path = join(layout.requestsDir, id + RESPONSE)
   return new Promise((resolve) => {
     let watcher: FSWatcher | undefined
-    const finish = (response: DaemonResponse | undefined) => {
+    const finish = (response: {readonly answer: unknown} | undefined) => {
       clearInterval(poll)
       clearTimeout(timer)
       watcher?.close()
@@ -64,7 +65,13 @@ export function awaitResponse(layout: StateLayout, id: string, timeoutMs: number
       } catch {
         // the daemon's cleanup got there first
       }
-      finish(JSON.parse(text) as DaemonResponse)
+      let envelope: unknown
+      try {
+        envelope = JSON.parse(text)
+      } catch {
+        envelope = undefined
+      }
+      finish({answer: typeof envelope === 'object' && envelope !== null && 'answer' in envelope ? envelope.answer : undefined})
     }
     const poll = setInterval(check, 25)
     const timer = setTimeout(() => {
@@ -98,7 +105,7 @@ export class RequestWatcher {
 
   constructor(
     private readonly layout: StateLayout,
-    private readonly handle: (request: RequestEnvelope) => Promise<Omit<DaemonResponse, 'v' | 'id'>>,
+    private readonly handle: (request: RequestEnvelope) => Promise<object>,
     private readonly onError: (message: string) => void,
   ) {}
 
@@ -146,14 +153,16 @@ export class RequestWatcher {
     } catch {
       return
     }
-    let answer: Omit<DaemonResponse, 'v' | 'id'>
+    let answer: object
     try {
       answer = await this.handle(request)
     } catch (error) {
-      answer = {ok: false, exit: 1, message: `the daemon failed to handle the request: ${(error as Error).message}`}
+      this.onError(`request ${request.id} (${request.type}) failed: ${(error as Error).message}`)
+      answer = {ok: false, refusal: 'conflict', message: `the daemon failed to handle the request: ${(error as Error).message}`}
     }
     try {
-      writeFileAtomicSync(join(this.layout.requestsDir, request.id + RESPONSE), JSON.stringify({...answer, v: STATE_FORMAT, id: request.id}))
+      const response: DaemonResponse = {v: STATE_FORMAT, id: request.id, answer}
+      writeFileAtomicSync(join(this.layout.requestsDir, request.id + RESPONSE), JSON.stringify(response))
     } catch (error) {
       this.onError(`cannot answer request ${request.id}: ${(error as Error).message}`)
     }

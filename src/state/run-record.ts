@@ -1,8 +1,8 @@
 import type {EndReason, Kind, RunStatus, TriggerSource} from '../core/types.js'
 
 /**
- * One run: one process group, one log file, one record (SPEC §3). Stored as
- * runs/<unit>/<id>.json once ended, runs/<unit>/<id>.active.json while pending or running.
+ * One run: one process group, one log file, one record (SPEC §3). Where its file lives and how
+ * it is named: src/state/runs.ts.
  */
 export interface RunRecord {
   readonly v: number
@@ -34,7 +34,9 @@ export interface RunRecord {
 }
 
 /** The record as the API and `--json` show it: the SPEC §3 fields, nothing internal. */
-export function publicRun(record: RunRecord): Omit<RunRecord, 'v' | 'process_start'> {
+export type PublicRun = Omit<RunRecord, 'v' | 'process_start'>
+
+export function publicRun(record: RunRecord): PublicRun {
   const {v: _v, process_start: _start, ...rest} = record
   return rest
 }

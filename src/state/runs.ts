@@ -1,9 +1,9 @@
 import {readdirSync, readFileSync, unlinkSync} from 'node:fs'
-import {mkdir, readFile, rm, rmdir, unlink} from 'node:fs/promises'
+import {readFile, rm, rmdir} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
+import {olderSegmentPath} from '../logs/format.js'
 import {END_REASONS, type EndReason, TRIGGER_SOURCES, type TriggerSource} from '../core/types.js'
 import {ULID_PATTERN} from '../core/ulid.js'
-import {writeFileAtomic} from './atomic.js'
 import {type CorruptReport, parseStateText} from './json-file.js'
 import type {StateLayout} from './layout.js'
 import type {RunRecord} from './run-record.js'
@@ -52,7 +52,7 @@ export function entryOf(record: RunRecord): RunEntry {
   }
 }
 
-export function parseRunFileName(unit: string, file: string, shard?: string): RunEntry | undefined {
+function parseRunFileName(unit: string, file: string, shard?: string): RunEntry | undefined {
   const parts = file.split('.')
   if (parts.length !== 4 || parts[3] !== 'json') return undefined
   const [id, source, state] = parts
@@ -61,34 +61,10 @@ export function parseRunFileName(unit: string, file: string, shard?: string): Ru
 }
 
 export class RunStore {
-  /** Folders known to exist: one mkdir per folder, not one per write. */
-  private readonly dirs = new Set<string>()
-
   constructor(
     readonly layout: StateLayout,
     private readonly onCorrupt?: CorruptReport,
   ) {}
-
-  /** Writes the record under its current name and removes the file of its previous state. */
-  async save(record: RunRecord, previous?: RunEntry): Promise<RunEntry> {
-    const entry = entryOf(record)
-    const path = this.path(entry)
-    const dir = dirname(path)
-    if (!this.dirs.has(dir)) {
-      await mkdir(dir, {recursive: true, mode: 0o700})
-      this.dirs.add(dir)
-    }
-    try {
-      await writeFileAtomic(path, JSON.stringify(record))
-    } catch (error) {
-      // Retention may have removed the shard as it emptied; make it again once.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      await mkdir(dir, {recursive: true, mode: 0o700})
-      await writeFileAtomic(path, JSON.stringify(record))
-    }
-    if (previous && previous.file !== entry.file) await unlink(this.path(previous)).catch(() => {})
-    return entry
-  }
 
   units(): string[] {
     return listDir(this.layout.runsRoot)
@@ -236,11 +212,8 @@ export class RunStore {
     await rm(path, {force: true})
     const log = this.layout.logFile(entry.unit, entry.id)
     await rm(log, {force: true})
-    await rm(`${log}.1`, {force: true})
-    if (entry.state !== 'active') {
-      await rmdir(dirname(path)).catch(() => {})
-      this.dirs.delete(dirname(path))
-    }
+    await rm(olderSegmentPath(log), {force: true})
+    if (entry.state !== 'active') await rmdir(dirname(path)).catch(() => {})
   }
 
   path(entry: RunEntry): string {

@@ -562,7 +562,7 @@ describe('HTTP API routes', () => {
 
   describe('problem+json for every error', () => {
     it('404 for an unknown path, 405 with Allow for a wrong method', async () => {
-      for (const path of ['/api/nothing', '/api', '/', '/api/tasks/hello/explode', '/api/runs/01ARZ3NDEKTSV4RRFFQ69G5FAV/log/more']) {
+      for (const path of ['/api/nothing', '/api', '/no-such-page', '/api/tasks/hello/explode', '/api/runs/01ARZ3NDEKTSV4RRFFQ69G5FAV/log/more']) {
         expectProblem(await api(b, 'GET', path), 404)
       }
       const cases: [string, string, string][] = [

@@ -1,8 +1,11 @@
 import {mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {Access} from '../../src/api/access/access.js'
+import {DashboardAssets} from '../../src/api/dashboard/assets.js'
 import {apiRoutes} from '../../src/api/routes.js'
 import type {Route} from '../../src/api/router.js'
+import {SIGN_IN, needsCredentials} from '../../src/api/server.js'
 import type {Daemon} from '../../src/engine/daemon.js'
 import type {Notifications} from '../../src/notify/notifications.js'
 import {StateLayout} from '../../src/state/layout.js'
@@ -11,12 +14,16 @@ import {Sandbox, unwrap} from '../support/sandbox.js'
 
 /**
  * SPEC §11 security: (a) a census over the router's own route table — every /api and /metrics
- * route demands the token, only /healthz does not, and each one answers 401 problem+json without
- * it on a live daemon; (b) names and ids in paths (API and CLI) never reach the filesystem.
+ * route demands credentials but signing in, only /healthz, sign-in and the dashboard's public
+ * pages do not, and each guarded one answers 401 problem+json without them on a live daemon;
+ * (b) names and ids in paths (API and CLI) never reach the filesystem.
  */
 
 /** The route table, built without a daemon: handlers close over it but are never called here. */
-const ROUTES: Route[] = apiRoutes({} as Daemon, new StateLayout('/nonexistent'), {} as Notifications)
+const ROUTES: Route[] = apiRoutes({} as Daemon, new StateLayout('/nonexistent'), new Access('x', () => 0), DashboardAssets.load('/nonexistent'), {} as Notifications)
+
+/** The dashboard's pages and files (SPEC §12): public, they hold no data. */
+const DASHBOARD_ROUTES = ['GET /', 'GET /tasks/:unit', 'GET /runs/:run', 'GET /daemon', 'GET /notifications', 'GET /assets/:file']
 
 /** SPEC §11, route for route: a route added to the table without being listed here fails the census. */
 const SPEC_ROUTES = [
@@ -37,12 +44,18 @@ const SPEC_ROUTES = [
   'GET /api/daemon',
   'POST /api/daemon/reload',
   'GET /metrics',
+  'POST /api/session',
+  'DELETE /api/session',
+  'GET /api/overview',
+  'GET /api/tasks/:name/next',
   'GET /api/notifications',
+  ...DASHBOARD_ROUTES,
 ]
 
 const CONFIG = `
 [tasks.hello]
 run = 'echo hello'
+cron = '0 0 1 1 *'
 
 [tasks.slow]
 run = 'sleep 30'
@@ -78,11 +91,17 @@ describe('route census', () => {
     expect(ROUTES.map((r) => `${r.method} ${r.path}`).sort()).toEqual([...SPEC_ROUTES].sort())
   })
 
-  it('every /api and /metrics route demands the token; /healthz is the only one that does not', () => {
-    const guarded = ROUTES.filter((r) => r.path.startsWith('/api') || r.path.startsWith('/metrics'))
-    expect(guarded.length).toBe(ROUTES.length - 1)
-    for (const r of guarded) expect(r.auth, `${r.method} ${r.path}`).toBe(true)
-    expect(ROUTES.filter((r) => !r.auth).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /healthz'])
+  it('every /api and /metrics route demands credentials but sign-in; only /healthz, sign-in and the dashboard pages do not', () => {
+    const underApi = ROUTES.filter((r) => r.path.startsWith('/api') || r.path.startsWith('/metrics'))
+    for (const r of underApi) expect(r.auth, `${r.method} ${r.path}`).toBe(!(r.method === SIGN_IN.method && r.path === SIGN_IN.path))
+    expect(ROUTES.filter((r) => !r.auth).map((r) => `${r.method} ${r.path}`).sort()).toEqual(['GET /healthz', 'POST /api/session', ...DASHBOARD_ROUTES].sort())
+  })
+
+  it('the check before routing agrees with the table: sign-in is the one exception under /api', () => {
+    for (const r of ROUTES) expect(needsCredentials(r.method, r.path.replace(/:\w+/g, 'x')), `${r.method} ${r.path}`).toBe(r.auth)
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) expect(needsCredentials(method, '/api/session'), method).toBe(true)
+    expect(needsCredentials('POST', '/api/session/x')).toBe(true)
+    expect(needsCredentials('POST', '/api/sessions')).toBe(true)
   })
 })
 
@@ -154,6 +173,10 @@ describe('against a live daemon', () => {
       ['GET', '/api/'],
       ['POST', '/metrics'],
       ['GET', '/api/runs/../tasks/hello/run'],
+      ['GET', '/api/session'],
+      ['PUT', '/api/session'],
+      ['DELETE', '/api/session'],
+      ['POST', '/api/session/x'],
     ]
     for (const [method, path] of probes) {
       const res = await raw(b.daemon!.url, method, path)
@@ -200,7 +223,7 @@ describe('against a live daemon', () => {
   it('a hostile :name or :id is a 404 (or 405) problem+json on every route that takes one', async () => {
     const auth = {authorization: `Bearer ${b.daemon!.token}`}
     const before = b.runs().length
-    for (const route of ROUTES.filter((r) => r.path.includes(':'))) {
+    for (const route of ROUTES.filter((r) => /:(name|id)/.test(r.path))) {
       for (const value of HOSTILE) {
         const path = route.path.replace(/:(name|id)/, value)
         const res = await raw(b.daemon!.url, route.method, path, auth)
@@ -209,6 +232,16 @@ describe('against a live daemon', () => {
       }
     }
     expect(b.runs().length).toBe(before)
+  })
+
+  it('a hostile dashboard file name is a 404: files are looked up by name, never by path', async () => {
+    for (const value of [...HOSTILE, 'index.html', '..%2Findex.html', '..%2F..%2Fpackage.json', '%2Fetc%2Fpasswd']) {
+      // A bare ".." is resolved away by URL parsing before the server sees it (→ the page at /).
+      if (!new URL(`/assets/${value}`, 'http://x').pathname.startsWith('/assets/')) continue
+      const res = await raw(b.daemon!.url, 'GET', `/assets/${value}`)
+      expect(res.status, `/assets/${value}`).toBe(404)
+      expect(res.body).not.toContain('PLANTED')
+    }
   })
 
   it('CLI: logs, runs and stop with traversal names exit 3 and read nothing outside the state dir', async () => {
@@ -232,7 +265,7 @@ describe('against a live daemon', () => {
     for (const [path, text] of sentinels) expect(readFileSync(path, 'utf8'), path).toBe(text)
     expect(snapshot(b.dir.path, b.state)).toEqual(outside)
     const state = readdirSync(b.state).filter((f) => !f.endsWith('.tmp'))
-    for (const f of state) expect(['daemon.json', 'claim.lock', 'api-token', 'runs', 'logs', 'units', 'requests'], f).toContain(f)
+    for (const f of state) expect(['daemon.json', 'claim.lock', 'api-token', 'runs', 'logs', 'units', 'requests', 'journal', 'outbox', 'notifications', 'notify.json'], f).toContain(f)
     for (const sub of ['runs', 'logs']) {
       for (const f of readdirSync(join(b.state, sub))) expect(UNITS, `${sub}/${f}`).toContain(f)
     }

@@ -1,6 +1,6 @@
 import {readFileSync, writeFileSync} from 'node:fs'
 import {describe, expect} from 'vitest'
-import {type Sandbox, alive, fixture, it, q, readPid, sleep, until} from '../support/sandbox.js'
+import {type Sandbox, alive, fixture, it, q, readPid, sleep, until, unwrap} from '../support/sandbox.js'
 
 /**
  * The daemon's life cycle around running tasks (SPEC §3 `crashed`/`stopped`/`daemon_stopped`,
@@ -70,6 +70,23 @@ describe('a daemon killed with SIGKILL', () => {
     expect(b.run('long', id)!.message).toMatch(/^the daemon stopped unexpectedly while this run was running; killed /)
     await until(() => !alive(child), 1000, `orphan ${child} to be gone`)
     expect(b.runs()).toHaveLength(1)
+  })
+})
+
+describe('a CLI waiting on a daemon that dies', () => {
+  it('trigger --wait ends with exit 4 and says what happened, instead of waiting forever', async ({box}) => {
+    const b = box.with(orphansTask)
+    await b.start()
+    const waiting = b.cli(['trigger', 'long', '--wait'])
+    await orphanPids(b)
+    await b.stop('SIGKILL')
+    const res = await waiting
+    expect(res.code).toBe(4)
+    expect(unwrap(res.stderr)).toMatch(/the daemon \(pid \d+\) stopped before run \w+ ended/)
+    expect(unwrap(res.stderr)).toContain('recorded crashed when a daemon starts again')
+    // The next daemon ends the run crashed and kills what it left.
+    await b.start()
+    await until(() => b.runs('long')[0]?.end_reason === 'crashed', 5000, 'the run to be recorded crashed')
   })
 })
 

@@ -114,6 +114,22 @@ describe('sched serve: start-up failures', () => {
     dir.cleanup()
   })
 
+  it('usage errors exit 2 naming the flag; --help is the command\'s full help', async () => {
+    const [unknown, port, format, help] = await Promise.all([
+      runCli(['serve', '-c', EXAMPLE, '--bogus']),
+      runCli(['serve', '-c', EXAMPLE, '--port', '80x']),
+      runCli(['serve', '-c', EXAMPLE, '--log-format', 'xml']),
+      runCli(['serve', '--help']),
+    ])
+    expect([unknown.code, port.code, format.code]).toEqual([2, 2, 2])
+    expect(unknown.stderr).toContain("'--bogus'")
+    expect(port.stderr).toContain('--port 80x: expected an integer from 0 to 65535')
+    expect(format.stderr).toContain('--log-format xml: expected text or json')
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('--log-format')
+    expect(help.stdout).toContain('--no-api')
+  })
+
   it('takes over a state dir whose daemon was killed with SIGKILL', async () => {
     const dir = tempDir()
     const state = join(dir.path, 'state')

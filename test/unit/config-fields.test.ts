@@ -119,6 +119,7 @@ describe('unit field defaults', () => {
     healthy_after: 10 * S,
     start_retries: 3,
     instances: 1,
+    placement: 'any_node',
     autostart: true,
     priority: 0,
     depends_on: [],
@@ -238,6 +239,8 @@ const ACCEPTED: Accepted[] = [
   ['service', 'autostart = false', false],
   ['service', 'priority = -10', -10],
   ['service', 'priority = 5', 5],
+  ['service', 'placement = "every_node"', 'every_node'],
+  ['service', 'placement = "any_node"', 'any_node'],
   ['service', 'depends_on = []', []],
   ['service', 'depends_on = ["db"]', ['db'], '[services.db]\nrun = "true"'],
   ['task', 'graceful_stop = "0s"', 0],
@@ -410,6 +413,8 @@ const REJECTED: Rejected[] = [
   r('service', 'priority = 1.5', 'expected an integer, got the float 1.5'),
   r('service', 'priority = "high"', 'expected an integer, got the string "high"'),
   r('task', 'priority = 1', SERVICES_ONLY),
+  r('service', 'placement = "everywhere"', 'must be one of "any_node", "every_node", got the string "everywhere"'),
+  r('task', 'placement = "every_node"', SERVICES_ONLY),
   r('service', 'depends_on = "db"', 'expected an array, got the string "db"'),
   r('service', 'depends_on = [""]', 'element 0: must not be empty'),
   r('service', 'depends_on = [1]', 'element 0: expected a string, got the integer 1'),
@@ -507,7 +512,7 @@ describe('keys on the wrong kind', () => {
     expect(taskOnly.sort()).toEqual(
       ['catch_up', 'cron', 'jitter', 'max_catch_up_runs', 'max_concurrent', 'on_overlap', 'parameters', 'queue_max', 'retry_attempts', 'retry_backoff', 'retry_delay', 'run_on_start', 'timezone'].sort(),
     )
-    expect(serviceOnly.sort()).toEqual(['autostart', 'depends_on', 'healthy_after', 'instances', 'priority', 'restart_backoff', 'restart_delay', 'start_retries'])
+    expect(serviceOnly.sort()).toEqual(['autostart', 'depends_on', 'healthy_after', 'instances', 'placement', 'priority', 'restart_backoff', 'restart_delay', 'start_retries'])
   })
 
   // The kind check comes before the value is read: whatever the value, the message is the same.
@@ -544,14 +549,14 @@ describe('unknown keys', () => {
     ['task', 'did you mean [tasks]?'],
     ['Services', 'did you mean [services]?'],
     ['default', 'did you mean [defaults]?'],
-    ['jobs', 'the file holds [daemon], [scheduler], [defaults], [tasks], [services], [notifiers], [[route]]'],
+    ['jobs', 'the file holds [daemon], [scheduler], [cluster], [defaults], [tasks], [services], [notifiers], [[route]]'],
   ])('unknown top-level table [%s.x]', (table, hint) => {
     expect(errors(`\n[${table}.x]\nrun = "true"\n`)).toStrictEqual([{key: table, line: 2, column: 1, message: `unknown table or key "${table}"`, hint}])
   })
 
   it('a top-level key that is not a table', () => {
     expect(errors('timeout = "5s"\n[tasks.t]\nrun = "true"\n')).toStrictEqual([
-      {key: 'timeout', line: 1, column: 1, message: 'unknown table or key "timeout"', hint: 'the file holds [daemon], [scheduler], [defaults], [tasks], [services], [notifiers], [[route]]'},
+      {key: 'timeout', line: 1, column: 1, message: 'unknown table or key "timeout"', hint: 'the file holds [daemon], [scheduler], [cluster], [defaults], [tasks], [services], [notifiers], [[route]]'},
     ])
   })
 
@@ -959,6 +964,17 @@ describe('cross-field rules', () => {
   it('jitter without cron is an error; with cron it is kept', () => {
     expectOnlyError('[tasks.t]\nrun = "true"\njitter = "1m"\n', {key: 'tasks.t.jitter', line: 3, column: 1, message: 'jitter needs cron: it spreads scheduled starts'})
     expect(unitOf(config(`[tasks.t]\nrun = "true"\njitter = "1m"\n${CRON}\n`), 't').jitter).toBe(MIN)
+  })
+
+  it('placement = "every_node" runs one instance per node: instances above 1 is an error at instances', () => {
+    expectOnlyError('[services.s]\nrun = "true"\ninstances = 2\nplacement = "every_node"\n', {
+      key: 'services.s.instances',
+      line: 3,
+      column: 1,
+      message: 'placement = "every_node" runs one instance on each node; instances must be 1, got 2',
+      hint: 'remove instances, or use placement = "any_node" to run that many across the cluster',
+    })
+    expect(unitOf(config('[services.s]\nrun = "true"\ninstances = 1\nplacement = "every_node"\n'), 's').placement).toBe('every_node')
   })
 
   it('timezone on a task without cron only warns', () => {

@@ -103,7 +103,7 @@ const MISTAKES: Mistake[] = [
     line: 39,
     column: 1,
     message: 'unknown table or key "logging"',
-    hint: 'the file holds [daemon], [scheduler], [defaults], [tasks], [services], [notifiers], [[route]]',
+    hint: 'the file holds [daemon], [scheduler], [cluster], [defaults], [tasks], [services], [notifiers], [[route]]',
     fix: ['[logging]\nlevel = "debug"\n', ''],
   },
 ]

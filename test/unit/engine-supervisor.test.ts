@@ -4,7 +4,9 @@ import {type LogFields, type Logger, createLogger} from '../../src/core/logger.j
 import type {Unit} from '../../src/core/types.js'
 import {type ServiceState, Supervisor} from '../../src/engine/supervisor.js'
 import {FakeClock} from '../support/fake-clock.js'
-import {type Behaviour, FakeServiceRuns, advance, settle} from '../support/fake-service-runs.js'
+import {StateLayout} from '../../src/state/layout.js'
+import {RunOwner} from '../../src/engine/run-owner.js'
+import {type Behaviour, FakeLauncher, MemoryRecords, advance, settle} from '../support/fake-launcher.js'
 
 /**
  * The Supervisor on a fake clock with fake processes (SPEC §2 restart, restart_delay,
@@ -24,7 +26,7 @@ function units(toml: string): Unit[] {
 
 interface Harness {
   clock: FakeClock
-  runs: FakeServiceRuns
+  runs: FakeLauncher
   sup: Supervisor
   events: {name: string; state: ServiceState | undefined}[]
   warnings: {event: string; fields?: LogFields}[]
@@ -32,14 +34,25 @@ interface Harness {
   advance(ms: number): Promise<void>
 }
 
-function harness(behaviour?: FakeServiceRuns['behaviour']): Harness {
+function harness(behaviour?: FakeLauncher['behaviour']): Harness {
   const clock = new FakeClock(T0)
-  const runs = new FakeServiceRuns(clock)
+  const runs = new FakeLauncher(clock)
   if (behaviour) runs.behaviour = behaviour
   const warnings: Harness['warnings'] = []
   const base = createLogger('text', () => {})
   const logger: Logger = {...base, warn: (event, fields) => warnings.push({event, fields})}
-  const sup = new Supervisor({clock, logger, runs})
+  const owner = new RunOwner({
+    clock,
+    logger,
+    records: new MemoryRecords(clock),
+    launcher: runs,
+    layout: new StateLayout('/nonexistent'),
+    unit: () => undefined,
+    secrets: () => ({}),
+    shutdownTimeout: () => 10e9,
+  })
+  runs.attach(owner)
+  const sup = new Supervisor({clock, logger, runs: owner})
   const events: Harness['events'] = []
   // A deep copy: the event must carry the state as it was when it was emitted.
   sup.on('service.state', (name: string, state?: ServiceState) => events.push({name, state: state && structuredClone(state)}))
@@ -605,7 +618,7 @@ describe('reload', () => {
       ['reload', 'stopped'],
       ['reload', 'stopped'],
     ])
-    expect(change.slice(2).map((p) => [p.instance, p.launchedAt - t, p.run.unit.run])).toEqual([
+    expect(change.slice(2).map((p) => [p.instance, p.launchedAt - t, p.spec.script])).toEqual([
       [0, 0, 'y'],
       [1, 0, 'y'],
     ])
@@ -624,7 +637,7 @@ describe('reload', () => {
     expect(h.runs.of('held')).toHaveLength(1)
     expect(h.sup.start('held')).toBe('started')
     await settle()
-    expect(h.runs.of('held').at(-1)!.run.unit.run).toBe('y')
+    expect(h.runs.of('held').at(-1)!.spec.script).toBe('y')
   })
 
   it('a removed service never starts again, not even from a start still waiting for a stop to finish', async () => {
@@ -648,7 +661,7 @@ describe('reload', () => {
     h.sup.start('web')
     await h.advance(1000)
     await reloading
-    expect(h.runs.processes.map((p) => [p.instance, p.launchedAt - T0, p.run.unit.run])).toEqual([
+    expect(h.runs.processes.map((p) => [p.instance, p.launchedAt - T0, p.spec.script])).toEqual([
       [0, 0, 'x'],
       [1, 0, 'x'],
       [0, 500, 'y'],
@@ -666,7 +679,7 @@ describe('reload', () => {
     await settle()
     expect(h.runs.of('lazy')).toHaveLength(0)
     expect(h.sup.state('lazy')!.status).toBe('stopped')
-    expect(h.runs.of('web').map((p) => p.run.unit.run)).toEqual(['crash', 'fixed'])
+    expect(h.runs.of('web').map((p) => p.spec.script)).toEqual(['crash', 'fixed'])
     expect(h.sup.state('web')!.status).toBe('starting')
   })
 

@@ -13,7 +13,7 @@ import {
   frameHeader,
   fullMarker,
   headerLength,
-} from '../../src/state/log-format.js'
+} from '../../src/logs/format.js'
 
 interface Decoded {
   tag: string

@@ -2,9 +2,9 @@ import {appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateS
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {LogWriter, type LogWriterOptions} from '../../src/engine/logs/log-writer.js'
-import {type LogLine, encodeFrame} from '../../src/state/log-format.js'
-import {type FollowHandle, followLog, rawLogStream, readLogPage} from '../../src/state/log-reader.js'
+import {LogWriter, type LogWriterOptions} from '../../src/logs/writer.js'
+import {type LogLine, encodeFrame} from '../../src/logs/format.js'
+import {type FollowHandle, followLog, rawLogStream, readLogPage} from '../../src/logs/reader.js'
 
 let dir: string
 let path: string

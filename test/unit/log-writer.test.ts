@@ -3,9 +3,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {LogOnFull} from '../../src/core/types.js'
-import {LogWriter, type LogWriterOptions} from '../../src/engine/logs/log-writer.js'
-import {ROTATED_MARKER, droppedMarker, encodeFrame, fullMarker} from '../../src/state/log-format.js'
-import {readLogPage} from '../../src/state/log-reader.js'
+import {LogWriter, type LogWriterOptions} from '../../src/logs/writer.js'
+import {ROTATED_MARKER, droppedMarker, encodeFrame, fullMarker} from '../../src/logs/format.js'
+import {readLogPage} from '../../src/logs/reader.js'
 
 const TS = 1_700_000_000_000
 const meta = (payload: string): Buffer => encodeFrame('m', TS, payload)

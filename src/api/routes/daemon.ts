@@ -1,6 +1,8 @@
 import {VERSION} from '../../core/version.js'
 import type {Daemon} from '../../engine/daemon.js'
+import {metricsText} from '../metrics-text.js'
 import {HttpProblem} from '../problem.js'
+import {REFUSAL_STATUS} from '../refusal-status.js'
 import type {Route} from '../router.js'
 import {sendJson} from '../server.js'
 
@@ -21,7 +23,7 @@ export function daemonRoutes(daemon: Daemon, moreMetrics: () => string): Route[]
       path: '/api/daemon',
       auth: true,
       handler: (_req, res) => {
-        const config = daemon.currentConfig
+        const config = daemon.config
         sendJson(res, 200, {
           version: VERSION,
           pid: process.pid,
@@ -41,9 +43,9 @@ export function daemonRoutes(daemon: Daemon, moreMetrics: () => string): Route[]
         const result = await daemon.reload()
         if (!result.ok) {
           throw new HttpProblem(
-            400,
+            REFUSAL_STATUS[result.refusal],
             result.message,
-            result.errors.map((e) => ({location: e.key ? `config.${e.key}` : 'config', message: `${e.line}:${e.column}: ${e.message}${e.hint ? ` (${e.hint})` : ''}`})),
+            (result.errors ?? []).map((e) => ({location: e.key ? `config.${e.key}` : 'config', message: `${e.line}:${e.column}: ${e.message}${e.hint ? ` (${e.hint})` : ''}`})),
           )
         }
         sendJson(res, 200, {added: result.added, removed: result.removed, changed: result.changed})
@@ -54,7 +56,7 @@ export function daemonRoutes(daemon: Daemon, moreMetrics: () => string): Route[]
       path: '/metrics',
       auth: true,
       handler: (_req, res) => {
-        const text = daemon.metricsText() + moreMetrics()
+        const text = metricsText(daemon) + moreMetrics()
         res.writeHead(200, {'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text)})
         res.end(text)
       },

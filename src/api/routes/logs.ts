@@ -1,7 +1,7 @@
 import {existsSync} from 'node:fs'
 import type {Daemon} from '../../engine/daemon.js'
 import type {StateLayout} from '../../state/layout.js'
-import {DEFAULT_FROM, DEFAULT_LIMIT, MAX_LIMIT, followLog, rawLogStream, readLogPage} from '../../state/log-reader.js'
+import {DEFAULT_FROM, DEFAULT_LIMIT, MAX_LIMIT, followLog, rawLogStream, readLogPage} from '../../logs/reader.js'
 import type {RunRecord} from '../../state/run-record.js'
 import {HttpProblem} from '../problem.js'
 import type {ApiRequest, Route} from '../router.js'
@@ -13,7 +13,7 @@ const DONE_WAIT_MS = 10_000
 /** A run's log: pages of lines, the raw text, and a live SSE stream; plus the daemon's event stream. */
 export function logRoutes(daemon: Daemon, layout: StateLayout): Route[] {
   const runOf = async (req: ApiRequest): Promise<RunRecord> => {
-    const run = await daemon.runRecord(req.params.id)
+    const run = await daemon.view.record(req.params.id)
     if (!run) throw new HttpProblem(404, `no run ${req.params.id}`, [{location: 'path.id', message: 'unknown run', value: req.params.id}])
     return run
   }
@@ -58,8 +58,8 @@ export function logRoutes(daemon: Daemon, layout: StateLayout): Route[] {
         let lastLine = from - 1
         const done = async () => {
           // The log is closed a moment before the run's record ends: `done` carries the final record.
-          await daemon.waitForEnd(run.id, DONE_WAIT_MS)
-          const final = (await daemon.runRecord(run.id)) ?? run
+          await daemon.view.waitForEnd(run.id, DONE_WAIT_MS)
+          const final = (await daemon.view.record(run.id)) ?? run
           sse.send('done', JSON.stringify({final_line: lastLine, status: final.status, end_reason: final.end_reason, exit_code: final.exit_code}))
           sse.close()
         }
@@ -79,7 +79,7 @@ export function logRoutes(daemon: Daemon, layout: StateLayout): Route[] {
         )
         sse.onClose(() => follower.close())
         // A queued run removed before it started ends without ever writing a log.
-        const unsubscribe = daemon.onRunEnded(run.id, () => {
+        const unsubscribe = daemon.view.onRunEnded(run.id, () => {
           if (!existsSync(logPath(run))) void done()
         })
         sse.onClose(unsubscribe)
@@ -91,7 +91,7 @@ export function logRoutes(daemon: Daemon, layout: StateLayout): Route[] {
       auth: true,
       handler: (req, res) => {
         const sse = new SseStream(req.raw, res)
-        const unsubscribe = daemon.onEvent((event, data) => sse.send(event, JSON.stringify(data)))
+        const unsubscribe = daemon.view.onEvent((event, data) => sse.send(event, JSON.stringify(data)))
         sse.onClose(unsubscribe)
       },
     },

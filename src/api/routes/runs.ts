@@ -3,6 +3,7 @@ import {SchedError} from '../../core/errors.js'
 import {publicRun} from '../../state/run-record.js'
 import {type RunQuery, newestFirst, queryRuns} from '../../state/run-query.js'
 import {HttpProblem} from '../problem.js'
+import {REFUSAL_STATUS} from '../refusal-status.js'
 import type {ApiRequest, Route} from '../router.js'
 import {sendJson} from '../server.js'
 
@@ -19,7 +20,7 @@ export function runRoutes(daemon: Daemon): Route[] {
       handler: async (req, res) => {
         let page
         try {
-          page = await queryRuns(newestFirst(daemon.index.all()), runQuery(req), (e) => daemon.runRecord(e.id))
+          page = await queryRuns(newestFirst(daemon.view.entries()), runQuery(req), (e) => daemon.view.record(e.id))
         } catch (error) {
           if (error instanceof SchedError) throw new HttpProblem(400, error.message, [{location: 'query', message: error.hint ?? error.message}])
           throw error
@@ -32,7 +33,7 @@ export function runRoutes(daemon: Daemon): Route[] {
       path: '/api/runs/:id',
       auth: true,
       handler: async (req, res) => {
-        const run = await daemon.runRecord(req.params.id)
+        const run = await daemon.view.record(req.params.id)
         if (!run) throw new HttpProblem(404, `no run ${req.params.id}`, [{location: 'path.id', message: 'unknown run', value: req.params.id}])
         sendJson(res, 200, publicRun(run))
       },
@@ -42,8 +43,8 @@ export function runRoutes(daemon: Daemon): Route[] {
       path: '/api/runs/:id/stop',
       auth: true,
       handler: async (req, res) => {
-        const result = await daemon.stopRun(req.params.id)
-        if (!result.ok) throw new HttpProblem(result.error === 'unknown' ? 404 : 409, result.message)
+        const result = await daemon.control.stopRun(req.params.id)
+        if (!result.ok) throw new HttpProblem(REFUSAL_STATUS[result.refusal], result.message)
         sendJson(res, 200, result)
       },
     },

@@ -3,25 +3,29 @@ import {isTable} from '../../config/values.js'
 import {parseDuration} from '../../core/duration.js'
 import type {Daemon} from '../../engine/daemon.js'
 import {publicRun} from '../../state/run-record.js'
+import {notStarted} from '../../engine/outcomes.js'
 import {HttpProblem} from '../problem.js'
+import {TaskBodies} from '../task-bodies.js'
+import {REFUSAL_STATUS} from '../refusal-status.js'
 import type {Route} from '../router.js'
 import {sendJson, sendJsonBody, sendJsonText} from '../server.js'
 
 /** /api/tasks: the units, their state, and what can be done to them. */
 export function taskRoutes(daemon: Daemon): Route[] {
+  const bodies = new TaskBodies(daemon)
   return [
     {
       method: 'GET',
       path: '/api/tasks',
       auth: true,
-      handler: (_req, res) => sendJsonBody(res, 200, daemon.tasksBody()),
+      handler: (_req, res) => sendJsonBody(res, 200, bodies.all()),
     },
     {
       method: 'GET',
       path: '/api/tasks/:name',
       auth: true,
       handler: (req, res) => {
-        const body = daemon.taskJson(req.params.name)
+        const body = bodies.one(req.params.name)
         if (body === undefined) throw new HttpProblem(404, `no task or service named "${req.params.name}"`, [{location: 'path.name', message: 'unknown unit', value: req.params.name}])
         sendJsonText(res, 200, body)
       },
@@ -33,19 +37,19 @@ export function taskRoutes(daemon: Daemon): Route[] {
       handler: async (req, res) => {
         // Checked before the trigger: a 400 must not leave a run behind.
         const wait = req.query.get('wait') === 'true' ? waitTimeout(req.query.get('wait_timeout')) : undefined
-        const result = await daemon.trigger(req.params.name, 'api', readParams(await req.body()))
+        const result = await daemon.owner.trigger({unit: req.params.name, source: 'api', params: readParams(await req.body())})
         if (!result.ok) {
-          const status = {unknown: 404, forbidden: 403, params: 400, service: 409, closing: 503}[result.refusal]
+          const status = REFUSAL_STATUS[result.refusal]
           const errors = result.problems?.map((p) => ({location: `body.params.${p.key}`, message: p.message, value: p.value}))
           throw new HttpProblem(status, result.message, errors)
         }
-        if (result.outcome === 'skipped' || result.outcome === 'queue_full') {
+        if (notStarted(result.outcome)) {
           throw new HttpProblem(409, `run not started: ${result.run.message}`, undefined, {}, {run: publicRun(result.run)})
         }
         let run = result.run
         if (wait !== undefined) {
-          await daemon.waitForEnd(run.id, wait)
-          run = (await daemon.runRecord(run.id)) ?? run
+          await daemon.view.waitForEnd(run.id, wait)
+          run = (await daemon.view.record(run.id)) ?? run
         }
         sendJson(res, 201, publicRun(run))
       },
@@ -57,8 +61,8 @@ export function taskRoutes(daemon: Daemon): Route[] {
         auth: true,
         handler: async (req, res) => {
           const name = req.params.name
-          const result = action === 'stop' ? await daemon.stopUnit(name) : action === 'start' ? daemon.startService(name) : await daemon.restartService(name)
-          if (!result.ok) throw new HttpProblem({unknown: 404, forbidden: 403, conflict: 409}[result.error], result.message)
+          const result = action === 'stop' ? await daemon.control.stopUnit(name) : action === 'start' ? daemon.control.start(name) : await daemon.control.restart(name)
+          if (!result.ok) throw new HttpProblem(REFUSAL_STATUS[result.refusal], result.message)
           sendJson(res, 200, result)
         },
       }),

@@ -1,10 +1,14 @@
 import {Args, Flags} from '@oclif/core'
 import {ExitCode, SchedCommand} from '../../cli/base.js'
-import {askDaemon, refusalExit} from '../../cli/daemon-request.js'
+import {refusalError} from '../../cli/control.js'
+import {DaemonClient} from '../../cli/daemon-client.js'
 import {systemClock} from '../../core/clock.js'
+import {NS} from '../../core/duration.js'
 import {SchedError} from '../../core/errors.js'
 import {type TestAnswer, testNotifier} from '../../notify/notifications.js'
-import {liveDaemon} from '../../state/claim.js'
+
+/** How long the daemon may take to send when this CLI cannot read the notifier's own timeout (its maximum). */
+const LONGEST_SEND_MS = 10 * 60_000
 
 export default class NotifyTest extends SchedCommand {
   static summary = 'Send a test message through a notifier and show what the remote answered.'
@@ -26,13 +30,14 @@ One attempt, no retries, not recorded in the notification history. Exits 0 when 
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(NotifyTest)
-    const {layout} = this.readContext(flags.config, flags['state-dir'])
-    const daemon = liveDaemon(layout)
+    const {layout, config: local} = this.readContext(flags.config, flags['state-dir'])
+    const client = DaemonClient.find(layout)
     let answer: TestAnswer | undefined
-    if (daemon?.mode === 'serve') {
-      const response = await askDaemon(layout, daemon, {type: 'notify-test', notifier: args.notifier}, 60_000)
-      if (!response.ok) throw new SchedError(response.message ?? 'refused', {exit: refusalExit((response.data as {refusal?: string} | undefined)?.refusal)})
-      answer = response.data as TestAnswer
+    if (client) {
+      const timeout = local?.notify.notifiers.get(args.notifier)?.timeout
+      const response = await client.notifyTest(args.notifier, timeout === undefined ? LONGEST_SEND_MS : timeout / NS.ms)
+      if (!response.ok) throw refusalError(response)
+      answer = response.result
     } else {
       const config = this.loadConfig(flags.config)
       answer = await testNotifier(config, args.notifier, systemClock)

@@ -28,7 +28,7 @@ export function groupAlive(pgid: number): boolean {
  * given and the kernel has not wrapped around pid_max since, only higher pids are read: a run
  * end costs a few reads, not one per process on the machine.
  */
-export function processesOfRun(runId: string, since?: number): number[] {
+function processesOfRun(runId: string, since?: number): number[] {
   const marker = Buffer.from(`SCHED_RUN_ID=${runId}\0`)
   const found: number[] = []
   let entries: string[]

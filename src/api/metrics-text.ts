@@ -1,0 +1,56 @@
+import type {Daemon} from '../engine/daemon.js'
+import type {Gauges, MetricCounters} from '../engine/metrics.js'
+
+/** GET /metrics: counters since start, gauges read now, in Prometheus text. */
+export function metricsText(daemon: Daemon): string {
+  return render(daemon.metrics.snapshot(), gauges(daemon), process.memoryUsage(), daemon.startedAt)
+}
+
+function gauges(daemon: Daemon): Gauges {
+  const active = new Map<string, number>()
+  const queued = new Map<string, number>()
+  const fatal = new Map<string, number>()
+  for (const unit of daemon.config.units) {
+    if (unit.kind === 'task') {
+      const o = daemon.owner.occupancy(unit.name)
+      active.set(unit.name, o.active)
+      queued.set(unit.name, o.queued)
+    } else {
+      const instances = daemon.supervisor.state(unit.name)?.instances ?? []
+      active.set(unit.name, instances.filter((i) => i.run_id !== null).length)
+      fatal.set(unit.name, instances.filter((i) => i.status === 'fatal').length)
+    }
+  }
+  return {active, queued, fatal}
+}
+
+export function render(counters: MetricCounters, gauges: Gauges, memory: NodeJS.MemoryUsage, startedAt: number): string {
+  const out: string[] = []
+  const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
+  family('sched_runs_total', 'counter', 'Runs ended since the daemon started, by task and end reason.')
+  for (const {task, endReason, n} of counters.runs) out.push(`sched_runs_total{task="${label(task)}",end_reason="${endReason}"} ${n}`)
+  family('sched_active_runs', 'gauge', 'Runs currently running, by task or service.')
+  for (const [task, n] of gauges.active) out.push(`sched_active_runs{task="${label(task)}"} ${n}`)
+  family('sched_queue_depth', 'gauge', 'Runs waiting in a task queue.')
+  for (const [task, n] of gauges.queued) out.push(`sched_queue_depth{task="${label(task)}"} ${n}`)
+  family('sched_service_restarts_total', 'counter', 'Service instance restarts since the daemon started.')
+  for (const [service, n] of counters.restarts) out.push(`sched_service_restarts_total{service="${label(service)}"} ${n}`)
+  family('sched_service_fatal_instances', 'gauge', 'Service instances in FATAL.')
+  for (const [service, n] of gauges.fatal) out.push(`sched_service_fatal_instances{service="${label(service)}"} ${n}`)
+  family('sched_cron_lateness_seconds', 'histogram', 'How late cron runs started after their tick.')
+  for (const {le, n} of counters.lateness.buckets) out.push(`sched_cron_lateness_seconds_bucket{le="${le}"} ${n}`)
+  out.push(`sched_cron_lateness_seconds_bucket{le="+Inf"} ${counters.lateness.count}`)
+  out.push(`sched_cron_lateness_seconds_sum ${counters.lateness.sum}`, `sched_cron_lateness_seconds_count ${counters.lateness.count}`)
+  family('sched_log_bytes_total', 'counter', 'Bytes of run output written to logs since the daemon started.')
+  for (const [task, n] of counters.logBytes) out.push(`sched_log_bytes_total{task="${label(task)}"} ${n}`)
+  family('sched_daemon_memory_bytes', 'gauge', 'Memory of the daemon process.')
+  out.push(`sched_daemon_memory_bytes{type="rss"} ${memory.rss}`, `sched_daemon_memory_bytes{type="heap_used"} ${memory.heapUsed}`)
+  family('sched_daemon_start_time_seconds', 'gauge', 'When the daemon started, in unix seconds.')
+  out.push(`sched_daemon_start_time_seconds ${Math.floor(startedAt / 1000)}`)
+  return `${out.join('\n')}\n`
+}
+
+/** Label values escape backslash, quote and newline (names cannot hold the latter two, but be exact). */
+export function label(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+}

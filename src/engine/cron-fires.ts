@@ -1,0 +1,69 @@
+import type {ScheduleSpec} from '../cron/expression.js'
+import {scheduleFor} from '../cron/schedule.js'
+import type {Clock} from '../core/clock.js'
+import {NS} from '../core/duration.js'
+import type {Logger} from '../core/logger.js'
+import type {Unit} from '../core/types.js'
+import type {UnitBooks} from '../state/unit-books.js'
+import {missedMessage, planCatchUp} from './catch-up.js'
+import type {JitterGate} from './jitter-gate.js'
+import {iso} from './run.js'
+import type {RunOwner} from './run-owner.js'
+import type {DueTick} from './scheduler.js'
+
+export interface CronFiresDeps {
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly owner: RunOwner
+  readonly books: UnitBooks
+  readonly gate: JitterGate
+}
+
+/**
+ * What a cron tick becomes (SPEC §4): a run through the owner — past the jitter gate when the
+ * task has a jitter — or a `dst_skipped` record; and at boot, the `missed` record and catch-up
+ * runs for ticks that passed while no daemon ran. Each tick handled moves the task's anchor.
+ */
+export class CronFires {
+  constructor(private readonly deps: CronFiresDeps) {}
+
+  /** Missed ticks (SPEC §4.3): one `missed` record, then the catch-up runs the policy asks for. */
+  async catchUp(unit: Unit, spec: ScheduleSpec, anchor: number, now: number): Promise<void> {
+    const {owner, books, logger} = this.deps
+    // @every counted from the previous daemon's start; its last tick carries that rhythm.
+    const schedule = scheduleFor(spec, unit.timezone, anchor)
+    const plan = planCatchUp(schedule, anchor, now, unit.catch_up, unit.max_catch_up_runs)
+    if (plan.missed === 0 || plan.latestMissed === undefined) return
+    books.update(unit.name, now, {last_tick: iso(plan.latestMissed)})
+    await owner.recordEnded(unit, 'cron', 'missed', {scheduledAt: plan.latestMissed, message: missedMessage(plan)})
+    logger.warn('task.missed', {task: unit.name, ticks: plan.missed, catch_up: unit.catch_up})
+    for (const at of plan.runs) void owner.trigger({unit: unit.name, source: 'catch_up', scheduledAt: at})
+  }
+
+  tick({unit, tick, coalesced}: DueTick): void {
+    const {clock, owner, books, gate} = this.deps
+    books.update(unit.name, clock.now(), {last_tick: iso(tick.at)})
+    if (tick.kind === 'dst_skipped') {
+      void owner.recordEnded(unit, 'cron', 'dst_skipped', {scheduledAt: tick.at, message: 'repeated wall-clock time on a DST fall-back day; the first occurrence ran'})
+      return
+    }
+    const message = coalesced > 0 ? `${coalesced} earlier tick${coalesced === 1 ? '' : 's'} came due at the same time (suspend or clock jump) and ${coalesced === 1 ? 'was' : 'were'} folded into this run` : undefined
+    if (unit.jitter === 0) {
+      void owner.trigger({unit: unit.name, source: 'cron', scheduledAt: tick.at, message})
+      return
+    }
+    gate.enter(tick.at + unit.jitter / NS.ms, (pass) => {
+      let released = !pass.holds
+      const release = () => {
+        if (released) return
+        released = true
+        gate.release()
+      }
+      // The gate is held while the run executes; a run that did not start frees it at once.
+      void owner.trigger({unit: unit.name, source: 'cron', scheduledAt: tick.at, message}).then((r) => {
+        if (r.ok && r.outcome === 'started') void r.ended.then(release)
+        else release()
+      })
+    })
+  }
+}

@@ -1,0 +1,64 @@
+import type {Clock, TimerHandle} from '../core/clock.js'
+import type {Logger} from '../core/logger.js'
+import type {Unit} from '../core/types.js'
+import type {RecordJournal} from '../state/record-journal.js'
+import type {RunStore} from '../state/runs.js'
+import {applyRetention, planRetention, runSizes} from './retention.js'
+import type {RunView} from './run-view.js'
+
+const EVERY_MS = 3_600_000
+
+export interface SweepDeps {
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly store: RunStore
+  readonly journal: RecordJournal
+  readonly view: RunView
+  /** The current units and max_storage (a reload changes them). */
+  policy(): {units: ReadonlyMap<string, Unit>; maxStorage: number}
+}
+
+/** Retention (SPEC §7): at boot and every hour, oldest finished runs first. */
+export class RetentionSweep {
+  private timer?: TimerHandle
+  private running?: Promise<void>
+  private stopped = false
+
+  constructor(private readonly deps: SweepDeps) {}
+
+  sweep(): Promise<void> {
+    this.running = this.once()
+    return this.running
+  }
+
+  /** Sweeps every hour from now on. */
+  schedule(): void {
+    if (this.stopped) return
+    this.timer = this.deps.clock.setTimer(EVERY_MS, () => void this.sweep().finally(() => this.schedule()))
+  }
+
+  /** No more sweeps; resolves when the one under way, if any, is done. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.timer?.cancel()
+    await this.running
+  }
+
+  private async once(): Promise<void> {
+    const {logger, clock, store, journal, view} = this.deps
+    try {
+      const {units, maxStorage} = this.deps.policy()
+      const entries = view.entries()
+      const sizes = maxStorage > 0 ? await runSizes(store, entries) : undefined
+      const doomed = planRetention(entries, {units, maxStorage}, clock.now(), sizes)
+      if (doomed.length === 0) return
+      // A deleted run must not come back from the journal after a crash.
+      await journal.checkpoint()
+      await applyRetention(store, doomed)
+      view.forget(new Set(doomed.map((e) => e.id)))
+      logger.info('retention.sweep', {deleted_runs: doomed.length})
+    } catch (error) {
+      logger.error('retention.failed', {error: (error as Error).message})
+    }
+  }
+}
