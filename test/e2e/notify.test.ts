@@ -1,0 +1,372 @@
+import {writeFileSync} from 'node:fs'
+import {createHmac} from 'node:crypto'
+import {describe, expect} from 'vitest'
+import {api} from '../support/control.js'
+import {MailServer, Recorder} from '../support/notify-servers.js'
+import {it as boxIt, sleep, until} from '../support/sandbox.js'
+
+/**
+ * Notifications end to end (SPEC §14): a real daemon, real failing tasks and services, and real
+ * servers answering at the platforms' paths the way the platforms do. Each scenario produces
+ * exactly the expected messages.
+ */
+
+/** Each test has its own platforms: an HTTP recorder and an SMTP server. */
+const it = boxIt.extend<{rec: Recorder; smtp: MailServer}>({
+  rec: async ({}, use) => {
+    const rec = await new Recorder().start()
+    try {
+      await use(rec)
+    } finally {
+      await rec.stop()
+    }
+  },
+  smtp: async ({}, use) => {
+    const smtp = await new MailServer({user: 'sched', password: 'mail-pass-4242'}).start()
+    try {
+      await use(smtp)
+    } finally {
+      await smtp.stop()
+    }
+  },
+})
+
+/** Every platform, pointed at the local servers. */
+function notifiers(rec: Recorder, smtp: MailServer, extra = ''): string {
+  return `
+[daemon]
+public_url = "https://sched.example.com/"
+
+[notifiers.hook]
+kind = "webhook"
+url = "${rec.url}/hook"
+secret = "hmac-secret-1"
+
+[notifiers.slack]
+kind = "slack"
+url = "${rec.url}/slack/T000/B000/slacktoken"
+
+[notifiers.discord]
+kind = "discord"
+url = "${rec.url}/discord/api/webhooks/1/discordtoken"
+
+[notifiers.tg]
+kind = "telegram"
+url = "${rec.url}"
+token = "123456:telegramtoken"
+chat_id = -1001
+
+[notifiers.phone]
+kind = "ntfy"
+url = "${rec.url}"
+topic = "sched-alerts"
+
+[notifiers.mail]
+kind = "email"
+host = "127.0.0.1"
+port = ${smtp.port}
+tls = "none"
+user = "sched"
+password = "mail-pass-4242"
+from = "sched@example.com"
+to = "ops@example.com"
+${extra}`
+}
+
+/** The webhook bodies received so far, as parsed JSON. */
+const hooks = (rec: Recorder, prefix = '/hook') => rec.delivered(prefix).map((r) => r.json as Record<string, unknown>)
+
+/** Waits a little longer and checks nothing more arrived: "exactly" means no extra message later. */
+async function settle(ms = 700): Promise<void> {
+  await sleep(ms)
+}
+
+describe.concurrent('notifications end to end', () => {
+  it('a failing task reaches every platform once, each in its format, with the log tail, attempt, next run and link', async ({box, rec, smtp}) => {
+    const b = box.with(
+      notifiers(rec, smtp, `
+[[route]]
+events = ["run.failed"]
+notifiers = ["hook", "slack", "discord", "tg", "phone", "mail"]
+
+[tasks.backup]
+run = "echo 'dumping app'; echo 'pg_dump: connection refused' >&2; exit 3"
+cron = "0 3 * * *"
+timezone = "UTC"
+retry_attempts = 1
+retry_delay = "100ms"
+`),
+    )
+    await b.start()
+    await b.trigger('backup')
+    await Promise.all(['/hook', '/slack/', '/discord/', '/bot123456:telegramtoken/sendMessage', '/'].map((p) => rec.waitFor(p, 1)))
+    const [mail] = await smtp.waitFor(1)
+    await settle()
+    const runs = b.runs('backup')
+    expect(runs.map((r) => r.end_reason)).toEqual(['failed', 'failed'])
+    const last = runs[1]
+
+    // Exactly one message per notifier: the first attempt, which a retry followed, says nothing.
+    expect(rec.requests.map((r) => r.path).sort()).toEqual(['/', '/bot123456:telegramtoken/sendMessage', '/discord/api/webhooks/1/discordtoken', '/hook', '/slack/T000/B000/slacktoken'])
+    expect(smtp.mails).toHaveLength(1)
+
+    const [hook] = rec.delivered('/hook')
+    expect(hook.json).toMatchObject({
+      event: 'run.failed',
+      task: 'backup',
+      run_id: last.id,
+      end_reason: 'failed',
+      exit_code: 3,
+      signal: null,
+      attempt: 2,
+      attempts: 2,
+      triggered_by: 'cli',
+      log_tail: ['dumping app', 'pg_dump: connection refused'],
+      count: 1,
+      url: `https://sched.example.com/runs/${last.id}`,
+      title: 'backup failed: exited with code 3',
+    })
+    expect(hook.json.next_run_at).toMatch(/T03:00:00\.000Z$/)
+    expect(hook.headers['x-sched-signature']).toBe(`sha256=${createHmac('sha256', 'hmac-secret-1').update(hook.body).digest('hex')}`)
+
+    const slack = rec.delivered('/slack/')[0].json
+    expect(slack.blocks[0]).toEqual({type: 'header', text: {type: 'plain_text', text: 'backup failed: exited with code 3'}})
+    expect(JSON.stringify(slack.blocks)).toContain('pg_dump: connection refused')
+
+    const discord = rec.delivered('/discord/')[0].json
+    expect(discord.embeds[0]).toMatchObject({title: 'backup failed: exited with code 3', url: `https://sched.example.com/runs/${last.id}`})
+
+    const tg = rec.delivered('/bot')[0].json
+    expect(tg).toMatchObject({chat_id: '-1001', parse_mode: 'HTML'})
+    expect(tg.text).toContain('<pre>dumping app\npg_dump: connection refused</pre>')
+
+    const ntfy = rec.delivered('/').find((r) => r.path === '/')!.json
+    expect(ntfy).toMatchObject({topic: 'sched-alerts', priority: 4, click: `https://sched.example.com/runs/${last.id}`})
+
+    expect(mail.subject).toBe('[sched] backup failed: exited with code 3')
+    expect(mail.text).toContain('pg_dump: connection refused')
+    expect(mail.html).toContain('<pre')
+    expect(smtp.logins).toEqual([{user: 'sched', ok: true}])
+
+    // History and counters.
+    const page = await api(b, 'GET', '/api/notifications')
+    expect(page.status).toBe(200)
+    expect(page.body.total).toBe(6)
+    expect(page.body.notifications.map((n: {notifier: string}) => n.notifier).sort()).toEqual(['discord', 'hook', 'mail', 'phone', 'slack', 'tg'])
+    for (const n of page.body.notifications) expect(n).toMatchObject({event: 'run.failed', task: 'backup', run_id: last.id, route: 'route[0]', status: 'sent', attempts: 1, last_error: null})
+    const metrics = (await api(b, 'GET', '/metrics')).text
+    expect(metrics).toContain('sched_notifications_sent_total{notifier="hook"} 1')
+    expect(metrics).toContain('sched_notifications_sent_total{notifier="mail"} 1')
+  })
+
+  it('a timed-out task: run.timeout, and its next success is run.recovered', async ({box, rec, smtp}) => {
+    const b = box.with(
+      notifiers(rec, smtp, `
+[[route]]
+events = ["run.timeout", "run.recovered"]
+notifiers = ["hook"]
+coalesce = "0s"
+
+[tasks.slow]
+run = 'echo started; if [ -f "${box.path('fast')}" ]; then exit 0; fi; sleep 5'
+timeout = "300ms"
+graceful_stop = "100ms"
+`),
+    )
+    await b.start()
+    await b.trigger('slow')
+    const [timeout] = await rec.waitFor('/hook', 1)
+    expect(timeout.json).toMatchObject({event: 'run.timeout', task: 'slow', end_reason: 'timeout', title: 'slow timed out after 300ms'})
+    // The tail holds sched's own lines too: here, what the timeout did.
+    expect(timeout.json.log_tail).toEqual(['started', '[sched] timeout reached; sending SIGTERM to the process group (SIGKILL in 100ms)'])
+    writeFileSync(box.path('fast'), '')
+    await b.trigger('slow')
+    const got = await rec.waitFor('/hook', 2)
+    expect(got[1].json).toMatchObject({event: 'run.recovered', task: 'slow', end_reason: 'success', title: 'slow recovered'})
+    await b.trigger('slow')
+    await until(() => b.runs('slow').filter((r) => r.status === 'ended').length === 3, 5000, 'the third run')
+    await settle()
+    expect(hooks(rec).map((h) => h.event)).toEqual(['run.timeout', 'run.recovered'])
+  })
+
+  it('ticks missed while the daemon was down: one run.missed after the restart', async ({box, rec, smtp}) => {
+    const b = box.with(
+      notifiers(rec, smtp, `
+[[route]]
+events = ["run.missed"]
+notifiers = ["hook"]
+
+[tasks.tick]
+run = "true"
+cron = "* * * * * *"
+`),
+    )
+    await b.start()
+    await until(() => b.runs('tick').some((r) => r.triggered_by === 'cron' && r.status === 'ended'), 5000, 'a cron run')
+    expect(await b.stop('SIGTERM')).toBe(0)
+    await sleep(2500)
+    await b.start()
+    const [missed] = await rec.waitFor('/hook', 1)
+    const record = b.runs('tick').find((r) => r.end_reason === 'missed')!
+    expect(missed.json).toMatchObject({event: 'run.missed', task: 'tick', run_id: record.id, end_reason: 'missed', triggered_by: 'cron'})
+    expect(missed.json.title).toMatch(/^tick missed its schedule: \d+ ticks? missed while the daemon was down$/)
+    await settle()
+    expect(hooks(rec)).toHaveLength(1)
+  })
+
+  it('a service going FATAL and recovering: service.fatal with its log, then service.recovered', async ({box, rec, smtp}) => {
+    const b = box.with(
+      notifiers(rec, smtp, `
+[[route]]
+events = ["service.fatal", "service.recovered"]
+notifiers = ["hook", "mail"]
+coalesce = "0s"
+
+[services.web]
+run = 'if [ -f "${box.path('fixed')}" ]; then exec sleep 1000; fi; echo "EADDRINUSE: port 8080 taken" >&2; exit 1'
+healthy_after = "300ms"
+start_retries = 1
+restart_delay = "50ms"
+`),
+    )
+    await b.start()
+    const [fatal] = await rec.waitFor('/hook', 1)
+    expect(fatal.json).toMatchObject({event: 'service.fatal', task: 'web', end_reason: 'start_failed', exit_code: 1, title: 'web is FATAL', log_tail: ['EADDRINUSE: port 8080 taken']})
+    expect(fatal.json.action).toBe(`Read its log (sched logs ${fatal.json.run_id}), fix the cause, then: sched start web`)
+    writeFileSync(box.path('fixed'), '')
+    expect((await b.cli(['start', 'web'])).code).toBe(0)
+    const got = await rec.waitFor('/hook', 2)
+    expect(got[1].json).toMatchObject({event: 'service.recovered', task: 'web', title: 'web recovered', summary: 'web is running again (1/1 instances healthy).'})
+    const mails = await smtp.waitFor(2)
+    expect(mails.map((m) => m.subject)).toEqual(['[sched] web is FATAL', '[sched] web recovered'])
+    await settle()
+    expect(hooks(rec).map((h) => h.event)).toEqual(['service.fatal', 'service.recovered'])
+  })
+
+  it('a 5xx and a 429 with Retry-After are retried and delivered; the history shows the attempts', async ({box, rec, smtp}) => {
+    rec.script('/slack/', {status: 503, body: 'upstream trouble'})
+    rec.script('/bot', {status: 429, headers: {'content-type': 'application/json', 'retry-after': '1'}, body: JSON.stringify({ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: {retry_after: 1}})})
+    const b = box.with(
+      notifiers(rec, smtp, `
+[[route]]
+notifiers = ["slack", "tg"]
+
+[tasks.bad]
+run = "exit 1"
+`).replace(/(kind = "(slack|telegram)")/g, '$1\ndeadline = "2s"'),
+    )
+    await b.start()
+    await b.trigger('bad')
+    const [slack] = await rec.waitFor('/slack/', 1)
+    const [tg] = await rec.waitFor('/bot', 1)
+    const slackTries = rec.at('/slack/')
+    const tgTries = rec.at('/bot')
+    expect(slackTries.map((r) => r.status)).toEqual([503, 200])
+    expect(tgTries.map((r) => r.status)).toEqual([429, 200])
+    expect(tg.at - tgTries[0].at).toBeGreaterThanOrEqual(1000)
+    expect(slack.json.text).toBe('bad failed: exited with code 1')
+    const page = (await api(b, 'GET', '/api/notifications?status=sent')).body
+    expect(page.notifications.map((n: {notifier: string; attempts: number}) => `${n.notifier}:${n.attempts}`).sort()).toEqual(['slack:2', 'tg:2'])
+  })
+
+  it('given up after its deadline: notify.delivery_failed goes to the other notifiers, a log line says it, the history keeps the error', async ({box, rec, smtp}) => {
+    const b = box.with(
+      notifiers(rec, smtp, `
+[notifiers.dead]
+kind = "webhook"
+url = "${rec.url}/dead"
+deadline = "1s"
+
+[[route]]
+events = ["run.failed"]
+notifiers = ["dead"]
+
+[[route]]
+events = ["notify.delivery_failed"]
+notifiers = ["hook", "dead"]
+
+[tasks.bad]
+run = "exit 1"
+`),
+    )
+    rec.script('/dead', {status: 500, body: 'boom'}, {status: 500, body: 'boom'}, {status: 500, body: 'boom'})
+    await b.start()
+    await b.trigger('bad')
+    const [lost] = await rec.waitFor('/hook', 1)
+    expect(lost.json).toMatchObject({event: 'notify.delivery_failed', task: 'bad', title: 'A notification could not be delivered to dead', action: 'Check the notifier\'s settings and reachability: sched notify test dead'})
+    expect(lost.json.summary).toContain('"bad failed: exited with code 1" was given up after 2 attempts: HTTP 500 Internal Server Error: boom (deadline reached after 2 attempts)')
+    await settle()
+    // Never reported to the notifier that lost it.
+    expect(rec.at('/dead')).toHaveLength(2)
+    expect(b.daemon!.stderr()).toMatch(/error notify\.delivery_failed notifier=dead .*attempts=2/)
+    const failed = (await api(b, 'GET', '/api/notifications?status=failed')).body
+    expect(failed.notifications).toHaveLength(1)
+    expect(failed.notifications[0]).toMatchObject({notifier: 'dead', event: 'run.failed', attempts: 2, last_response: '500 boom'})
+    expect((await api(b, 'GET', '/metrics')).text).toContain('sched_notifications_failed_total{notifier="dead"} 1')
+  })
+
+  it('sched notify test: through the daemon, and from the config when none runs', async ({box, rec, smtp}) => {
+    const b = box.with(
+      notifiers(rec, smtp, `
+[notifiers.dead]
+kind = "slack"
+url = "${rec.url}/slack/dead"
+[[route]]
+notifiers = ["hook", "slack", "discord", "tg", "phone", "mail", "dead"]
+`),
+    )
+    rec.script('/slack/dead', {status: 404, body: 'no_service'}, {status: 404, body: 'no_service'})
+    const check = async () => {
+      const ok = await b.cli(['notify', 'test', 'slack'])
+      expect(ok.code, ok.stderr).toBe(0)
+      expect(ok.stdout).toMatch(/^delivered through slack \(slack\) in \d+ ms: the remote answered 200 ok\n$/)
+      const json = await b.cli(['notify', 'test', 'mail', '--json'])
+      expect(json.code, json.stderr).toBe(0)
+      expect(JSON.parse(json.stdout)).toMatchObject({notifier: 'mail', kind: 'email', ok: true, status: 250, error: null})
+      const refused = await b.cli(['notify', 'test', 'dead'])
+      expect(refused.code).toBe(1)
+      expect(refused.stdout).toBe('not delivered through dead (slack): HTTP 404 Not Found: no_service\n')
+      const unknown = await b.cli(['notify', 'test', 'nope'])
+      expect(unknown.code).toBe(3)
+    }
+    await check()
+    await b.start()
+    await check()
+    expect(rec.at('/slack/T000')).toHaveLength(2)
+    expect(rec.at('/slack/T000')[0].json.text).toMatch(/^Test notification from sched on /)
+    // Tests are not alerts: no history.
+    expect((await api(b, 'GET', '/api/notifications')).body.total).toBe(0)
+  })
+
+  it('GET /api/notifications pages newest first and filters', async ({box, rec, smtp}) => {
+    const b = box.with(
+      notifiers(rec, smtp, `
+[[route]]
+notifiers = ["hook", "slack"]
+coalesce = "0s"
+[tasks.bad]
+run = "exit 1"
+[tasks.worse]
+run = "exit 2"
+`),
+    )
+    await b.start()
+    await b.trigger('bad')
+    await rec.waitFor('/hook', 1)
+    await b.trigger('worse')
+    await rec.waitFor('/hook', 2)
+    await rec.waitFor('/slack/', 2)
+    const first = (await api(b, 'GET', '/api/notifications?limit=3')).body
+    expect(first.total).toBe(4)
+    expect(first.notifications).toHaveLength(3)
+    const rest = (await api(b, 'GET', `/api/notifications?limit=3&before=${first.next}`)).body
+    expect(rest).toMatchObject({total: 4, next: null})
+    const ids = [...first.notifications, ...rest.notifications].map((n: {id: string}) => n.id)
+    expect(ids).toEqual([...ids].sort().reverse())
+    expect((await api(b, 'GET', '/api/notifications?notifier=hook&task_name=worse')).body.notifications.map((n: {task: string}) => n.task)).toEqual(['worse'])
+    const bad = await api(b, 'GET', '/api/notifications?status=lost')
+    expect(bad.status).toBe(400)
+    expect((await api(b, 'GET', '/api/notifications?limit=0')).status).toBe(400)
+  })
+})
+
