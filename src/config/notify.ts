@@ -198,7 +198,9 @@ function readNotifier(id: string, raw: unknown, ctx: NotifyContext): NotifierCon
     }
     const v = f.read(input)
     if (v instanceof Invalid) {
-      fail([...base, key], ref === undefined ? v.message : `${value}: ${v.message.replace(/, got .*$/, '')}`, v.hint)
+      // What a credential was is never repeated, even a wrong one: only what was expected.
+      const shown = ref !== undefined ? `${value}: ${v.message.replace(/, got .*$/, '')}` : f.secret?.(kind) ? v.message.replace(/, got .*$/, '') : v.message
+      fail([...base, key], shown, v.hint)
       continue
     }
     values.set(key, v)

@@ -1,4 +1,7 @@
-import {writeFileSync} from 'node:fs'
+import {readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import type {AddressInfo} from 'node:net'
+import {join} from 'node:path'
 import {createHmac} from 'node:crypto'
 import {describe, expect} from 'vitest'
 import {api} from '../support/control.js'
@@ -75,6 +78,15 @@ ${extra}`
 
 /** The webhook bodies received so far, as parsed JSON. */
 const hooks = (rec: Recorder, prefix = '/hook') => rec.delivered(prefix).map((r) => r.json as Record<string, unknown>)
+
+/** A local port nothing listens on (a connection is refused at once). */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
 
 /** Waits a little longer and checks nothing more arrived: "exactly" means no extra message later. */
 async function settle(ms = 700): Promise<void> {
@@ -368,5 +380,162 @@ run = "exit 2"
     expect(bad.status).toBe(400)
     expect((await api(b, 'GET', '/api/notifications?limit=0')).status).toBe(400)
   })
-})
 
+  it('kill -9 with a message in the outbox, not yet sent: delivered once after the restart; what was sent is not sent again', async ({box, rec, smtp}) => {
+    // One message a minute: the second waits in the outbox, written and not sent, when the daemon dies.
+    const b = box.with(
+      notifiers(rec, smtp, `
+[notifiers.slow]
+kind = "webhook"
+url = "${rec.url}/slow"
+rate_limit = 1
+
+[[route]]
+events = ["run.failed"]
+notifiers = ["slow"]
+coalesce = "0s"
+
+[tasks.first]
+run = "exit 1"
+
+[tasks.second]
+run = "exit 2"
+`),
+    )
+    await b.start()
+    await b.trigger('first')
+    await rec.waitFor('/slow', 1)
+    await b.trigger('second')
+    const outbox = join(b.state, 'outbox')
+    await until(() => readdirSync(outbox).filter((f) => f.endsWith('.json')).length === 1, 5000, 'the second message in the outbox')
+    await sleep(300)
+    expect(rec.at('/slow')).toHaveLength(1)
+    await b.stop('SIGKILL')
+
+    await b.start()
+    const got = await rec.waitFor('/slow', 2)
+    await settle()
+    expect(rec.at('/slow').map((r) => r.json.task)).toEqual(['first', 'second'])
+    expect(got[1].json).toMatchObject({event: 'run.failed', task: 'second', exit_code: 2})
+    expect(readdirSync(outbox).filter((f) => f.endsWith('.json'))).toEqual([])
+    expect(b.daemon!.stderr()).toMatch(/notify\.resumed notifications=1/)
+    const history = (await api(b, 'GET', '/api/notifications')).body
+    expect(history.notifications.map((n: {task: string; status: string}) => `${n.task}:${n.status}`)).toEqual(['second:sent', 'first:sent'])
+  })
+
+  it('a flood: a task failing every second makes one message per coalesce window, each with its count, and no failure is lost', async ({box, rec, smtp}) => {
+    const b = box.with(
+      notifiers(rec, smtp, `
+[[route]]
+events = ["run.failed"]
+notifiers = ["hook"]
+coalesce = "3s"
+
+[tasks.flaky]
+run = "exit 1"
+cron = "* * * * * *"
+`),
+    )
+    await b.start()
+    const started = Date.now()
+    await until(() => b.runs('flaky').filter((r) => r.end_reason === 'failed').length >= 10, 20_000, '10 failed runs')
+    // A clean stop sends what the open window holds.
+    expect(await b.stop('SIGTERM')).toBe(0)
+    const seconds = (Date.now() - started) / 1000
+    const failed = b.runs('flaky').filter((r) => r.end_reason === 'failed').length
+    const messages = hooks(rec)
+    // The first failure at once, then at most one per 3 s window, plus the shutdown flush.
+    expect(messages.length).toBeLessThanOrEqual(Math.ceil(seconds / 3) + 2)
+    expect(messages.length).toBeLessThan(failed)
+    expect(messages[0].count).toBe(1)
+    expect(messages.slice(1).every((m) => (m.count as number) > 1)).toBe(true)
+    expect(messages.reduce((n, m) => n + (m.count as number), 0)).toBe(failed)
+    for (const m of messages.slice(1)) expect(Date.parse(m.first_at as string)).toBeLessThan(Date.parse(m.last_at as string))
+  })
+
+  it('secrets census: tokens, webhook secrets and SMTP passwords appear in no API answer, CLI output, log, error or state file', async ({box, rec, smtp}) => {
+    const SECRETS = ['hmac-secret-1', 'slacktoken', 'discordtoken', 'telegramtoken', 'mail-pass-4242', 'ntfy-token-77', 'file-secret-99']
+    writeFileSync(box.path('notify.env'), 'NTFY_TOKEN=ntfy-token-77\nHOOK_SECRET=file-secret-99\n')
+    const closed = await closedPort()
+    const b = box.with(
+      notifiers(rec, smtp, `
+[notifiers.phone2]
+kind = "ntfy"
+url = "${rec.url}"
+topic = "other"
+token = "env:NTFY_TOKEN"
+secrets_file = "notify.env"
+
+[notifiers.hook2]
+kind = "webhook"
+url = "${rec.url}/hook2"
+secret = "env:HOOK_SECRET"
+secrets_file = "notify.env"
+
+[notifiers.wrongpass]
+kind = "email"
+host = "127.0.0.1"
+port = ${smtp.port}
+tls = "none"
+user = "sched"
+password = "env:WRONG_PASS"
+from = "sched@example.com"
+to = "ops@example.com"
+
+[notifiers.unreachable]
+kind = "slack"
+url = "http://127.0.0.1:${closed}/slack/T1/B1/slacktoken"
+deadline = "1s"
+
+[[route]]
+notifiers = ["hook", "slack", "discord", "tg", "phone", "mail", "phone2", "hook2", "wrongpass", "unreachable"]
+
+[tasks.bad]
+run = "exit 1"
+`),
+    )
+    const env = {WRONG_PASS: 'mail-pass-4242x'}
+    const texts: [string, string][] = []
+    const cli = async (args: string[]) => {
+      const r = await b.cli(args, env)
+      texts.push([`sched ${args.join(' ')}`, r.stdout + r.stderr])
+      return r
+    }
+    await cli(['validate'])
+    await cli(['list'])
+    await cli(['list', '--json'])
+    await cli(['notify', 'test', 'wrongpass'])
+    await cli(['notify', 'test', 'unreachable', '--json'])
+    await b.start(env)
+    await b.trigger('bad')
+    await rec.waitFor('/hook2', 1)
+    await until(async () => (await api(b, 'GET', '/api/notifications?status=failed')).body.total >= 2, 15_000, 'wrongpass and unreachable given up')
+    for (const path of ['/api/tasks', '/api/tasks/bad', '/api/runs', '/api/notifications', '/api/daemon', '/api/overview', '/metrics']) {
+      const r = await api(b, 'GET', path)
+      expect(r.status, path).toBe(200)
+      texts.push([path, r.text])
+    }
+    await cli(['status'])
+    await cli(['runs', 'bad'])
+    await cli(['notify', 'test', 'hook2', '--json'])
+    // A config error in a notifier says where, never what the value was.
+    const broken = readFileSync(b.config, 'utf8')
+      .replace('user = "sched"\npassword = "mail-pass-4242"', 'user = "sched"\npassword = ["mail-pass-4242"]')
+      .replace(`url = "${rec.url}/slack/T000/B000/slacktoken"`, 'url = "ftp://hooks.example.com/slacktoken"')
+    writeFileSync(b.config, broken)
+    const invalid = await cli(['reload'])
+    expect(invalid.code).toBe(1)
+    expect(invalid.stderr).toContain('notifiers.slack.url: expected an http(s) URL')
+    expect(invalid.stderr).toContain('notifiers.mail.password: expected a string')
+    const daemon = b.daemon!
+    await b.stop('SIGTERM')
+    texts.push(['daemon stderr', daemon.stderr()])
+    const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]))
+    for (const file of files(b.state)) texts.push([file, readFileSync(file, 'latin1')])
+    expect(texts.length).toBeGreaterThan(20)
+    for (const [where, text] of texts) for (const secret of SECRETS) expect(text.includes(secret), `${secret} in ${where}`).toBe(false)
+    // The census can fail: the recorder did receive them.
+    expect(rec.at('/hook2')[0].headers['x-sched-signature']).toBe(`sha256=${createHmac('sha256', 'file-secret-99').update(rec.at('/hook2')[0].body).digest('hex')}`)
+    expect(rec.at('/').some((r) => r.headers.authorization === 'Bearer ntfy-token-77')).toBe(true)
+  })
+})
