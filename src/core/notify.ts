@@ -83,3 +83,26 @@ export interface NotifyConfig {
 }
 
 export const NO_NOTIFY: NotifyConfig = {notifiers: new Map(), routes: []}
+
+/** Where a notification stands: waiting in the outbox, delivered, or given up. */
+export const NOTIFICATION_STATUSES = ['pending', 'sent', 'failed'] as const
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number]
+
+/** A message as GET /api/notifications shows it: `notifications/<id>.<status>.json` once settled. */
+export interface NotificationRecord {
+  readonly v: number
+  readonly id: string
+  readonly event: string
+  readonly task: string | null
+  readonly run_id: string | null
+  readonly route: string
+  readonly notifier: string
+  readonly title: string
+  readonly count: number
+  readonly status: NotificationStatus
+  readonly attempts: number
+  readonly last_error: string | null
+  readonly last_response: string | null
+  readonly created_at: string
+  readonly finished_at: string | null
+}

@@ -1,7 +1,6 @@
 import {ExitCode, SchedError} from '../core/errors.js'
-import {NOTIFY_EVENTS} from '../core/notify.js'
+import {NOTIFICATION_STATUSES as STATUSES, NOTIFY_EVENTS, type NotificationRecord} from '../core/notify.js'
 import {newestFirst} from '../state/run-query.js'
-import type {NotificationRecord, NotificationStatus} from './outbox.js'
 
 export interface NotificationQuery {
   readonly status?: string
@@ -19,7 +18,6 @@ export interface NotificationPage {
   readonly next: string | null
 }
 
-const STATUSES: readonly NotificationStatus[] = ['pending', 'sent', 'failed']
 const EVENTS: readonly string[] = [...NOTIFY_EVENTS]
 
 /**

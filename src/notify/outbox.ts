@@ -1,6 +1,7 @@
 import {mkdirSync, readdirSync, unlinkSync} from 'node:fs'
 import {unlink} from 'node:fs/promises'
 import {join} from 'node:path'
+import type {NotificationRecord, NotificationStatus} from '../core/notify.js'
 import {writeFileAtomic} from '../state/atomic.js'
 import {type CorruptReport, STATE_FORMAT, readStateFile} from '../state/json-file.js'
 import type {StateLayout} from '../state/layout.js'
@@ -16,27 +17,6 @@ export interface OutboxEntry {
   readonly last_response: string | null
   readonly next_attempt_at: string
   readonly deadline_at: string
-}
-
-export type NotificationStatus = 'pending' | 'sent' | 'failed'
-
-/** A message as GET /api/notifications shows it: `notifications/<id>.<status>.json` once settled. */
-export interface NotificationRecord {
-  readonly v: number
-  readonly id: string
-  readonly event: string
-  readonly task: string | null
-  readonly run_id: string | null
-  readonly route: string
-  readonly notifier: string
-  readonly title: string
-  readonly count: number
-  readonly status: NotificationStatus
-  readonly attempts: number
-  readonly last_error: string | null
-  readonly last_response: string | null
-  readonly created_at: string
-  readonly finished_at: string | null
 }
 
 /** How many settled notifications are kept on disk (oldest removed first). */
