@@ -139,13 +139,9 @@ export const absolutePath: Reader<string> = (raw) => {
 export const httpUrl: Reader<string> = (raw) => {
   const s = nonEmpty(raw)
   if (s instanceof Invalid) return s
-  let url: URL
-  try {
-    url = new URL(s)
-  } catch {
-    return new Invalid(`expected an http(s) URL, got ${describe(raw)}`, 'write the whole URL, e.g. "https://example.com/path"')
-  }
-  return url.protocol === 'http:' || url.protocol === 'https:' ? s : new Invalid(`expected an http(s) URL, got ${describe(raw)}`)
+  if (!URL.canParse(s)) return new Invalid(`expected an http(s) URL, got ${describe(raw)}`, 'write the whole URL, e.g. "https://example.com/path"')
+  const {protocol} = new URL(s)
+  return protocol === 'http:' || protocol === 'https:' ? s : new Invalid(`expected an http(s) URL, got ${describe(raw)}`)
 }
 
 export const umask: Reader<string> = (raw) => {

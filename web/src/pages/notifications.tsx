@@ -4,6 +4,7 @@ import {get} from '../api.js'
 import {formatRelative, zonedTime} from '../format.js'
 import {useNow, useResource} from '../hooks.js'
 import {runPath, unitPath} from '../router.js'
+import {Pager} from '../parts/pager.js'
 import type {NotificationPage} from '../types.js'
 
 const PAGE_SIZE = 50
@@ -50,12 +51,7 @@ export function NotificationsPage() {
         <button type="button" onClick={page.reload}>
           Refresh
         </button>
-        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Newer
-        </button>
-        <button type="button" disabled={!d?.next} onClick={() => d?.next && setCursors([...cursors, d.next])}>
-          Older
-        </button>
+        <Pager cursors={cursors} next={d?.next} onCursors={setCursors} />
       </form>
       {page.error && <p class="error">{page.error}</p>}
       {d?.total === 0 && cursors.length === 0 && !status && <p class="dim">Nothing has been sent. Alerts go out once a [[route]] or a unit's notify names a notifier (see the README's Notifications).</p>}
