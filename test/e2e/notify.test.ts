@@ -423,6 +423,31 @@ run = "exit 2"
     expect(history.notifications.map((n: {task: string; status: string}) => `${n.task}:${n.status}`)).toEqual(['second:sent', 'first:sent'])
   })
 
+  it('kill -9 while the remote has not answered: sent again after the restart and delivered once, with the same delivery id', async ({box, rec, smtp}) => {
+    rec.script('/hook', {status: 200, hang: true})
+    const b = box.with(
+      notifiers(rec, smtp, `
+[[route]]
+events = ["run.failed"]
+notifiers = ["hook"]
+
+[tasks.bad]
+run = "exit 1"
+`),
+    )
+    await b.start()
+    await b.trigger('bad')
+    await rec.waitFor('/hook', 1, 10_000, false)
+    await b.stop('SIGKILL')
+    await b.start()
+    const [delivered] = await rec.waitFor('/hook', 1)
+    await settle()
+    expect(rec.at('/hook')).toHaveLength(2)
+    expect(rec.delivered('/hook')).toHaveLength(1)
+    expect(delivered.headers['x-sched-delivery']).toBe(rec.at('/hook')[0].headers['x-sched-delivery'])
+    expect(delivered.json).toMatchObject({event: 'run.failed', task: 'bad', count: 1})
+  })
+
   it('a flood: a task failing every second makes one message per coalesce window, each with its count, and no failure is lost', async ({box, rec, smtp}) => {
     const b = box.with(
       notifiers(rec, smtp, `
