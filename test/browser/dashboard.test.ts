@@ -165,7 +165,7 @@ describe('the dashboard in a browser', {timeout: 60_000}, () => {
       await page.goto(`${b.daemon!.url}/notifications`)
       await page.getByRole('heading', {name: 'Notifications'}).waitFor()
       // The first attempt met a 503; the retry (5 s later) delivers it, and Refresh shows it sent.
-      await hook.waitFor('/hook', 1, 20_000)
+      await hook.waitFor('/hook', 1, 40_000)
       await page.getByRole('button', {name: 'Refresh'}).click()
       const row = page.locator('table.runs tbody tr', {has: page.getByRole('link', {name: 'alarm failed: exited with code 3'})})
       await expect.poll(() => row.locator('.badge').textContent(), {timeout: 10_000}).toBe('sent')

@@ -93,7 +93,8 @@ async function settle(ms = 700): Promise<void> {
   await sleep(ms)
 }
 
-describe.concurrent('notifications end to end', () => {
+// Real daemons and many CLI processes each: on a loaded machine a test takes far longer than alone.
+describe.concurrent('notifications end to end', {timeout: 120_000}, () => {
   it('a failing task reaches every platform once, each in its format, with the log tail, attempt, next run and link', async ({box, rec, smtp}) => {
     const b = box.with(
       notifiers(rec, smtp, `
@@ -180,15 +181,15 @@ notifiers = ["hook"]
 coalesce = "0s"
 
 [tasks.slow]
-run = 'echo started; if [ -f "${box.path('fast')}" ]; then exit 0; fi; sleep 5'
-timeout = "300ms"
+run = 'echo started; if [ -f "${box.path('fast')}" ]; then exit 0; fi; sleep 30'
+timeout = "2s"
 graceful_stop = "100ms"
 `),
     )
     await b.start()
     await b.trigger('slow')
     const [timeout] = await rec.waitFor('/hook', 1)
-    expect(timeout.json).toMatchObject({event: 'run.timeout', task: 'slow', end_reason: 'timeout', title: 'slow timed out after 300ms'})
+    expect(timeout.json).toMatchObject({event: 'run.timeout', task: 'slow', end_reason: 'timeout', title: 'slow timed out after 2s'})
     // The tail holds sched's own lines too: here, what the timeout did.
     expect(timeout.json.log_tail).toEqual(['started', '[sched] timeout reached; sending SIGTERM to the process group (SIGKILL in 100ms)'])
     writeFileSync(box.path('fast'), '')
@@ -196,7 +197,7 @@ graceful_stop = "100ms"
     const got = await rec.waitFor('/hook', 2)
     expect(got[1].json).toMatchObject({event: 'run.recovered', task: 'slow', end_reason: 'success', title: 'slow recovered'})
     await b.trigger('slow')
-    await until(() => b.runs('slow').filter((r) => r.status === 'ended').length === 3, 5000, 'the third run')
+    await until(() => b.runs('slow').filter((r) => r.status === 'ended').length === 3, 30_000, 'the third run')
     await settle()
     expect(hooks(rec).map((h) => h.event)).toEqual(['run.timeout', 'run.recovered'])
   })
@@ -214,7 +215,7 @@ cron = "* * * * * *"
 `),
     )
     await b.start()
-    await until(() => b.runs('tick').some((r) => r.triggered_by === 'cron' && r.status === 'ended'), 5000, 'a cron run')
+    await until(() => b.runs('tick').some((r) => r.triggered_by === 'cron' && r.status === 'ended'), 30_000, 'a cron run')
     expect(await b.stop('SIGTERM')).toBe(0)
     await sleep(2500)
     await b.start()
@@ -306,14 +307,18 @@ run = "exit 1"
     await b.trigger('bad')
     const [lost] = await rec.waitFor('/hook', 1)
     expect(lost.json).toMatchObject({event: 'notify.delivery_failed', task: 'bad', title: 'A notification could not be delivered to dead', action: 'Check the notifier\'s settings and reachability: sched notify test dead'})
-    expect(lost.json.summary).toContain('"bad failed: exited with code 1" was given up after 2 attempts: HTTP 500 Internal Server Error: boom (deadline reached after 2 attempts)')
+    // Two attempts: the first, and one last at the deadline (only one when the first answer came after it).
+    const tries = rec.at('/dead').length
+    const n = `${tries} attempt${tries === 1 ? '' : 's'}`
+    expect(lost.json.summary).toContain(`"bad failed: exited with code 1" was given up after ${n}: HTTP 500 Internal Server Error: boom (deadline reached after ${n})`)
     await settle()
     // Never reported to the notifier that lost it.
-    expect(rec.at('/dead')).toHaveLength(2)
-    expect(b.daemon!.stderr()).toMatch(/error notify\.delivery_failed notifier=dead .*attempts=2/)
+    expect(rec.at('/dead')).toHaveLength(tries)
+    expect([1, 2]).toContain(tries)
+    expect(b.daemon!.stderr()).toMatch(new RegExp(`error notify\\.delivery_failed notifier=dead .*attempts=${tries}`))
     const failed = (await api(b, 'GET', '/api/notifications?status=failed')).body
     expect(failed.notifications).toHaveLength(1)
-    expect(failed.notifications[0]).toMatchObject({notifier: 'dead', event: 'run.failed', attempts: 2, last_response: '500 boom'})
+    expect(failed.notifications[0]).toMatchObject({notifier: 'dead', event: 'run.failed', attempts: tries, last_response: '500 boom'})
     expect((await api(b, 'GET', '/metrics')).text).toContain('sched_notifications_failed_total{notifier="dead"} 1')
   })
 
@@ -329,16 +334,19 @@ notifiers = ["hook", "slack", "discord", "tg", "phone", "mail", "dead"]
     )
     rec.script('/slack/dead', {status: 404, body: 'no_service'}, {status: 404, body: 'no_service'})
     const check = async () => {
-      const ok = await b.cli(['notify', 'test', 'slack'])
+      // Four CLI processes at once: each is a Node start, slow on a loaded machine.
+      const [ok, json, refused, unknown] = await Promise.all([
+        b.cli(['notify', 'test', 'slack']),
+        b.cli(['notify', 'test', 'mail', '--json']),
+        b.cli(['notify', 'test', 'dead']),
+        b.cli(['notify', 'test', 'nope']),
+      ])
       expect(ok.code, ok.stderr).toBe(0)
       expect(ok.stdout).toMatch(/^delivered through slack \(slack\) in \d+ ms: the remote answered 200 ok\n$/)
-      const json = await b.cli(['notify', 'test', 'mail', '--json'])
       expect(json.code, json.stderr).toBe(0)
       expect(JSON.parse(json.stdout)).toMatchObject({notifier: 'mail', kind: 'email', ok: true, status: 250, error: null})
-      const refused = await b.cli(['notify', 'test', 'dead'])
       expect(refused.code).toBe(1)
       expect(refused.stdout).toBe('not delivered through dead (slack): HTTP 404 Not Found: no_service\n')
-      const unknown = await b.cli(['notify', 'test', 'nope'])
       expect(unknown.code).toBe(3)
     }
     await check()
@@ -407,7 +415,7 @@ run = "exit 2"
     await rec.waitFor('/slow', 1)
     await b.trigger('second')
     const outbox = join(b.state, 'outbox')
-    await until(() => readdirSync(outbox).filter((f) => f.endsWith('.json')).length === 1, 5000, 'the second message in the outbox')
+    await until(() => readdirSync(outbox).filter((f) => f.endsWith('.json')).length === 1, 30_000, 'the second message in the outbox')
     await sleep(300)
     expect(rec.at('/slow')).toHaveLength(1)
     await b.stop('SIGKILL')
@@ -437,7 +445,7 @@ run = "exit 1"
     )
     await b.start()
     await b.trigger('bad')
-    await rec.waitFor('/hook', 1, 10_000, false)
+    await rec.waitFor('/hook', 1, 60_000, false)
     await b.stop('SIGKILL')
     await b.start()
     const [delivered] = await rec.waitFor('/hook', 1)
@@ -463,19 +471,22 @@ cron = "* * * * * *"
     )
     await b.start()
     const started = Date.now()
-    await until(() => b.runs('flaky').filter((r) => r.end_reason === 'failed').length >= 10, 20_000, '10 failed runs')
+    await until(() => b.runs('flaky').filter((r) => r.end_reason === 'failed').length >= 10, 60_000, '10 failed runs')
     // A clean stop sends what the open window holds.
     expect(await b.stop('SIGTERM')).toBe(0)
     const seconds = (Date.now() - started) / 1000
     const failed = b.runs('flaky').filter((r) => r.end_reason === 'failed').length
     const messages = hooks(rec)
+    // What the shutdown flush could not deliver within its grace waits in the outbox for the next start.
+    const outbox = join(b.state, 'outbox')
+    const waiting = readdirSync(outbox).map((f) => JSON.parse(readFileSync(join(outbox, f), 'utf8')).notice as {count: number})
     // The first failure at once, then at most one per 3 s window, plus the shutdown flush.
-    expect(messages.length).toBeLessThanOrEqual(Math.ceil(seconds / 3) + 2)
+    expect(messages.length + waiting.length).toBeLessThanOrEqual(Math.ceil(seconds / 3) + 2)
     expect(messages.length).toBeLessThan(failed)
     expect(messages[0].count).toBe(1)
-    expect(messages.slice(1).every((m) => (m.count as number) > 1)).toBe(true)
-    expect(messages.reduce((n, m) => n + (m.count as number), 0)).toBe(failed)
-    for (const m of messages.slice(1)) expect(Date.parse(m.first_at as string)).toBeLessThan(Date.parse(m.last_at as string))
+    expect(messages.some((m) => (m.count as number) > 1)).toBe(true)
+    expect([...messages, ...waiting].reduce((n, m) => n + (m.count as number), 0)).toBe(failed)
+    for (const m of messages.filter((m) => (m.count as number) > 1)) expect(Date.parse(m.first_at as string)).toBeLessThan(Date.parse(m.last_at as string))
   })
 
   it('secrets census: tokens, webhook secrets and SMTP passwords appear in no API answer, CLI output, log, error or state file', async ({box, rec, smtp}) => {
@@ -534,7 +545,7 @@ run = "exit 1"
     await b.start(env)
     await b.trigger('bad')
     await rec.waitFor('/hook2', 1)
-    await until(async () => (await api(b, 'GET', '/api/notifications?status=failed')).body.total >= 2, 15_000, 'wrongpass and unreachable given up')
+    await until(async () => (await api(b, 'GET', '/api/notifications?status=failed')).body.total >= 2, 60_000, 'wrongpass and unreachable given up')
     for (const path of ['/api/tasks', '/api/tasks/bad', '/api/runs', '/api/notifications', '/api/daemon', '/api/overview', '/metrics']) {
       const r = await api(b, 'GET', path)
       expect(r.status, path).toBe(200)

@@ -91,7 +91,7 @@ export class Recorder {
     return this.at(prefix).filter((r) => r.status !== undefined && r.status < 300)
   }
 
-  async waitFor(prefix: string, n: number, timeoutMs = 10_000, delivered = true): Promise<Recorded[]> {
+  async waitFor(prefix: string, n: number, timeoutMs = 60_000, delivered = true): Promise<Recorded[]> {
     return until(() => {
       const got = delivered ? this.delivered(prefix) : this.at(prefix)
       return got.length >= n ? got : undefined
@@ -146,7 +146,7 @@ export class MailServer {
     return this
   }
 
-  async waitFor(n: number, timeoutMs = 10_000): Promise<ParsedMail[]> {
+  async waitFor(n: number, timeoutMs = 60_000): Promise<ParsedMail[]> {
     return until(() => (this.mails.length >= n ? this.mails : undefined), timeoutMs, `${n} e-mail(s)`)
   }
 
