@@ -89,22 +89,47 @@ function endedRuns(state, task) {
     .filter(Boolean)
 }
 
+/** Cron lateness of 20 per-second tasks over 15 s: alone, and while 100 runs/s are triggered over HTTP. */
 async function cronLateness() {
-  const config = join(dir('lateness'), 'sched.toml')
-  let toml = ''
+  return {...(await lateness(0)), ...(await lateness(100))}
+}
+
+async function lateness(triggersPerSecond) {
+  const name = `lateness-${triggersPerSecond}`
+  const config = join(dir(name), 'sched.toml')
+  let toml = '[tasks.load]\nrun = "true"\nmax_concurrent = 16\nqueue_max = 100000\n\n'
   for (let i = 0; i < 20; i++) toml += `[tasks.sec-${i}]\nrun = "true"\ncron = "* * * * * *"\non_overlap = "skip"\n\n`
   writeFileSync(config, toml)
-  const state = dir('lateness/state')
+  const state = dir(`${name}/state`)
   const daemon = await serve(config, state)
-  await sleep(15_000)
+  const until = performance.now() + 15_000
+  const triggers = []
+  if (triggersPerSecond > 0) {
+    // Paced against the clock, not by sleeps alone, so the rate holds when a sleep runs long.
+    const started = performance.now()
+    for (let sent = 0; performance.now() < until; ) {
+      const due = Math.floor(((performance.now() - started) / 1000) * triggersPerSecond)
+      for (; sent < due; sent++) {
+        triggers.push(fetch(`${daemon.url}/api/tasks/load/run`, {method: 'POST', headers: {authorization: `Bearer ${daemon.token}`}}).then((r) => r.arrayBuffer()))
+      }
+      await sleep(5)
+    }
+  } else await sleep(15_000)
+  await Promise.all(triggers)
   await daemon.stop()
-  const lateness = []
+  const late = []
   for (let i = 0; i < 20; i++) {
     for (const r of endedRuns(state, `sec-${i}`)) {
-      if (r.triggered_by === 'cron' && r.started_at) lateness.push(Date.parse(r.started_at) - Date.parse(r.scheduled_at))
+      if (r.triggered_by === 'cron' && r.started_at) late.push(Date.parse(r.started_at) - Date.parse(r.scheduled_at))
     }
   }
-  return {cron_lateness_p50_ms: round(median(lateness)), cron_lateness_p99_ms: round(percentile(lateness, 99)), cron_lateness_samples: lateness.length}
+  const suffix = triggersPerSecond ? `_while_${triggersPerSecond}_runs_per_s` : ''
+  return {
+    [`cron_lateness_p50_ms${suffix}`]: round(median(late)),
+    [`cron_lateness_p99_ms${suffix}`]: round(percentile(late, 99)),
+    [`cron_lateness_samples${suffix}`]: late.length,
+    ...(triggersPerSecond ? {[`triggered_runs${suffix}`]: endedRuns(state, 'load').length} : {}),
+  }
 }
 
 /**
@@ -269,19 +294,32 @@ function manyTasks(n) {
   return toml
 }
 
+/**
+ * `sched list --json` of 1000 units beside `sched --version` (the CLI's floor) in the same run:
+ * with no daemon (the file is parsed and validated), and with one serving (its compiled copy
+ * answers); then GET /api/tasks.
+ */
 async function listing() {
   const base = dir('listing')
   const config = join(base, 'sched.toml')
   writeFileSync(config, manyTasks(1000))
   const state = dir('listing/state')
-  const lists = []
-  for (let i = 0; i < 9; i++) {
+  const timed = (args) => {
     const t = performance.now()
-    const r = spawnSync(process.execPath, [BIN, 'list', '--json', '-c', config, '--state-dir', state], {encoding: 'utf8', maxBuffer: 64 << 20})
+    const r = spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8', maxBuffer: 64 << 20})
     if (r.status !== 0) throw new Error(r.stderr)
-    lists.push(performance.now() - t)
+    return performance.now() - t
   }
+  const list = ['list', '--json', '-c', config, '--state-dir', state]
+  const cold = []
+  for (let i = 0; i < 9; i++) cold.push(timed(list))
   const daemon = await serve(config, state)
+  const lists = []
+  const versions = []
+  for (let i = 0; i < 9; i++) {
+    lists.push(timed(list))
+    versions.push(timed(['--version']))
+  }
   const gets = []
   for (let i = 0; i < 60; i++) {
     const t = performance.now()
@@ -290,7 +328,13 @@ async function listing() {
     if (i >= 10) gets.push(performance.now() - t)
   }
   await daemon.stop()
-  return {list_json_ms_1000_units: round(median(lists), 1), api_tasks_ms_1000_units: round(median(gets), 2)}
+  return {
+    version_ms: round(median(versions), 1),
+    list_json_ms_1000_units: round(median(lists), 1),
+    list_json_to_version_ratio: round(median(lists) / median(versions)),
+    list_json_ms_1000_units_no_daemon: round(median(cold), 1),
+    api_tasks_ms_1000_units: round(median(gets), 2),
+  }
 }
 
 async function control() {

@@ -43,7 +43,7 @@ export class TaskBodies {
     const config = this.daemon.config
     if (config !== this.config) {
       this.config = config
-      this.templates = new Map(config.units.map((u) => [u.name, new TaskJsonTemplate(u)]))
+      this.templates = new Map(config.units.map((u) => [u.name, TaskJsonTemplate.of(u)]))
     }
     return config
   }

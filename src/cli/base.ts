@@ -4,6 +4,8 @@ import {type Config, loadConfigFile, stateDirSetting} from '../config/load.js'
 import {ConfigInvalidError, loadValidConfig} from '../config/valid.js'
 import {locateConfig} from '../config/locate.js'
 import {ExitCode, SchedError} from '../core/errors.js'
+import type {Unit} from '../core/types.js'
+import {type CompiledConfig, readCompiledConfig} from '../state/compiled-config.js'
 import {StateLayout} from '../state/layout.js'
 import {resolveStateDir} from '../state/location.js'
 import {colourFor} from './colour.js'
@@ -13,6 +15,11 @@ import {formatIssue} from './issues.js'
  * Global flags, config and state-directory resolution, colour policy, and the mapping of
  * SchedError to exit codes. Commands stay thin: parse, call, return data.
  */
+/** A command's --json answer already serialised (compact), printed as it is to a pipe. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export abstract class SchedCommand extends Command {
   static baseFlags = {
     config: Flags.string({
@@ -53,6 +60,19 @@ export abstract class SchedCommand extends Command {
     return {layout: new StateLayout(resolveStateDir({flag: stateFlag, configured: stateDirSetting(path)}))}
   }
 
+  /** The units' names and kinds, from the daemon's compiled copy when it is current (no parse). */
+  protected configuredUnits(configFlag: string | undefined, stateFlag: string | undefined): {units: readonly Pick<Unit, 'name' | 'kind'>[]; layout: StateLayout} {
+    let compiled: CompiledConfig | undefined
+    try {
+      compiled = readCompiledConfig(this.locateConfig(configFlag), stateFlag)
+    } catch {
+      compiled = undefined
+    }
+    if (compiled) return compiled
+    const {config, layout} = this.readContext(configFlag, stateFlag)
+    return {units: config?.units ?? [], layout}
+  }
+
   protected layout(flag: string | undefined, config?: Config): StateLayout {
     return new StateLayout(resolveStateDir({flag, configured: config?.daemon.state_dir}))
   }
@@ -62,7 +82,9 @@ export abstract class SchedCommand extends Command {
    * thousand units). oclif's own version colourises token by token, slower than building it.
    */
   logJson(json: unknown): void {
-    process.stdout.write(`${JSON.stringify(json, null, process.stdout.isTTY ? 2 : undefined)}\n`)
+    const indent = process.stdout.isTTY ? 2 : undefined
+    if (json instanceof JsonText) process.stdout.write(`${indent ? JSON.stringify(JSON.parse(json.text), null, indent) : json.text}\n`)
+    else process.stdout.write(`${JSON.stringify(json, null, indent)}\n`)
   }
 
   protected out(json = false): ChalkInstance {

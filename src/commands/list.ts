@@ -1,9 +1,11 @@
-import {SchedCommand} from '../cli/base.js'
+import {JsonText, SchedCommand} from '../cli/base.js'
 import {renderTable} from '../cli/table.js'
 import {formatRelative, formatTime} from '../cli/time.js'
 import {serviceLabel} from '../core/service-label.js'
 import {taskObject, type TaskObject} from '../config/task-json.js'
-import {NextRuns} from '../engine/next-runs.js'
+import {NextRuns, scheduledNames} from '../engine/next-runs.js'
+import {formatIssue} from '../cli/issues.js'
+import {readCompiledConfig} from '../state/compiled-config.js'
 import {liveDaemon} from '../state/claim.js'
 import {RunStore} from '../state/runs.js'
 import {type UnitBook, UnitBooks} from '../state/unit-books.js'
@@ -21,14 +23,21 @@ export default class List extends SchedCommand {
 
   static enableJsonFlag = true
 
-  async run(): Promise<TaskObject[]> {
+  async run(): Promise<TaskObject[] | JsonText> {
     const {flags} = await this.parse(List)
+    if (this.jsonEnabled()) {
+      // The daemon's compiled copy, while the file and what it names are unchanged: no parse.
+      const path = this.locateConfig(flags.config)
+      const compiled = readCompiledConfig(path, flags['state-dir'])
+      if (compiled) {
+        for (const w of compiled.warnings) this.logToStderr(`warning: ${formatIssue(path, w)}`)
+        return new JsonText(compiled.tasksJson(compiled.nextRuns(everyAnchor(liveDaemon(compiled.layout))), Date.now()))
+      }
+    }
     const config = this.loadConfig(flags.config)
     const layout = this.layout(flags['state-dir'], config)
     const daemon = liveDaemon(layout)
-    // @every ticks count from the daemon's start: with no daemon running there is no next run.
-    const anchor = daemon?.mode === 'serve' ? Date.parse(daemon.started_at) : undefined
-    const nextRuns = new NextRuns(config.units, config.schedules, anchor)
+    const nextRuns = new NextRuns(scheduledNames(config.units, config.schedules), everyAnchor(daemon))
     const now = Date.now()
     if (this.jsonEnabled()) return config.units.map((u) => taskObject(u, nextRuns.nextRunAt(u.name, now)))
     const c = this.out()
@@ -48,6 +57,11 @@ export default class List extends SchedCommand {
     // oclif prints what run() returns only with --json; the table is the whole human output.
     return []
   }
+}
+
+/** @every ticks count from the daemon's start: with no daemon running there is no next run. */
+function everyAnchor(daemon: ReturnType<typeof liveDaemon>): number | undefined {
+  return daemon?.mode === 'serve' ? Date.parse(daemon.started_at) : undefined
 }
 
 /** The daemon's last word on a service, coloured. */

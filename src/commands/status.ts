@@ -26,7 +26,7 @@ export default class Status extends SchedCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Status)
-    const {config, layout} = this.readContext(flags.config, flags['state-dir'])
+    const {units: configured, layout} = this.configuredUnits(flags.config, flags['state-dir'])
     const claim = liveDaemon(layout)
     const daemon = claim?.mode === 'serve' ? claim : undefined
     const store = new RunStore(layout)
@@ -38,7 +38,7 @@ export default class Status extends SchedCommand {
     }
     const books = new UnitBooks(layout)
     if (daemon) books.load()
-    const units = (config?.units ?? []).map((u) => {
+    const units = configured.map((u) => {
       const lastEntry = store.latest(u.name)
       const last = lastEntry ? store.readSync(lastEntry) : undefined
       return {

@@ -38,6 +38,9 @@ export interface Config {
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>
   /** Notifiers and routes (SPEC §14); their credentials are never serialised either. */
   readonly notify: NotifyConfig
+  readonly warnings: readonly ConfigIssue[]
+  /** Every file and directory besides the config whose state the load read: env and secrets files, working directories, shells. */
+  readonly inputs: readonly string[]
 }
 
 export type LoadResult =
@@ -218,6 +221,8 @@ class Loader {
         schedules,
         secrets,
         notify,
+        warnings,
+        inputs: [...new Set([...this.dotenvCache.keys(), ...this.executables.keys(), ...units.map((u) => u.working_dir)])].filter(Boolean).sort(),
       },
     }
   }

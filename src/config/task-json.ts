@@ -83,15 +83,22 @@ const NEXT_RUN_SENTINEL = '\u0000next_run_at\u0000'
  * GET /api/tasks for a thousand units is string concatenation, not a thousand stringify calls.
  */
 export class TaskJsonTemplate {
-  private readonly head: string
-  private readonly tail: string
+  private constructor(
+    /** The object's JSON up to where `next_run_at` goes, and after it. */
+    readonly head: string,
+    readonly tail: string,
+  ) {}
 
-  constructor(readonly unit: Unit) {
+  static of(unit: Unit): TaskJsonTemplate {
     const text = JSON.stringify({...taskObject(unit, 0), next_run_at: NEXT_RUN_SENTINEL})
     const hole = `"next_run_at":${JSON.stringify(NEXT_RUN_SENTINEL)}`
     const at = text.indexOf(hole)
-    this.head = text.slice(0, at)
-    this.tail = text.slice(at + hole.length)
+    return new TaskJsonTemplate(text.slice(0, at), text.slice(at + hole.length))
+  }
+
+  /** A template made earlier (the daemon's compiled config in the state directory). */
+  static restore(head: string, tail: string): TaskJsonTemplate {
+    return new TaskJsonTemplate(head, tail)
   }
 
   render(nextRunAt: number | undefined): string {

@@ -4,8 +4,10 @@ import {type Config, type LoadOptions, loadConfigFile} from '../config/load.js'
 import {scheduleFor} from '../cron/schedule.js'
 import type {Clock} from '../core/clock.js'
 import {NS} from '../core/duration.js'
+import {errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import type {Unit} from '../core/types.js'
+import {writeCompiledConfig} from '../state/compiled-config.js'
 import type {StateLayout} from '../state/layout.js'
 import {RecordJournal} from '../state/record-journal.js'
 import type {RunRecord} from '../state/run-record.js'
@@ -16,7 +18,7 @@ import {Control} from './control.js'
 import {CronFires} from './cron-fires.js'
 import {JitterGate} from './jitter-gate.js'
 import {Metrics} from './metrics.js'
-import {NextRuns} from './next-runs.js'
+import {NextRuns, scheduledNames} from './next-runs.js'
 import {type Refusal, refused} from './outcomes.js'
 import {recoverRuns} from './recovery.js'
 import {RetentionSweep} from './retention-sweep.js'
@@ -219,7 +221,8 @@ export class Daemon {
     this.cfg = config
     this.configHash = fileHash(config.path)
     this.units = new Map(config.units.map((u) => [u.name, u]))
-    this.nextRuns = new NextRuns(config.units, config.schedules, this.startedAt)
+    this.nextRuns = new NextRuns(scheduledNames(config.units, config.schedules), this.startedAt)
+    writeCompiledConfig(this.options.layout, config, this.nextRuns, this.options.clock.now()).catch((error: unknown) => this.options.logger.warn('state.compiled_config_failed', {error: errorMessage(error)}))
   }
 
   private cronTasks(): Unit[] {

@@ -1,4 +1,3 @@
-import {lock} from 'proper-lockfile'
 import {unlinkSync} from 'node:fs'
 import {ExitCode, SchedError} from '../core/errors.js'
 import {VERSION} from '../core/version.js'
@@ -77,6 +76,9 @@ export async function claimStateDir(
   ensureStateDir(layout.root)
   let unlock: () => Promise<void>
   try {
+    // Loaded here, not at the top: only commands that claim the directory pay for it (and
+    // graceful-fs, which it patches in).
+    const {lock} = await import('proper-lockfile')
     unlock = await lock(layout.root, {
       lockfilePath: layout.claimLock,
       realpath: false,

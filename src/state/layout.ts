@@ -16,6 +16,11 @@ export class StateLayout {
     return join(this.root, 'claim.lock')
   }
 
+  /** The daemon's compiled config, for quick CLI reads (compiled-config.ts). */
+  get compiledConfigFile(): string {
+    return join(this.root, 'compiled.json')
+  }
+
   get tokenFile(): string {
     return join(this.root, 'api-token')
   }

@@ -265,7 +265,7 @@ describe('against a live daemon', () => {
     for (const [path, text] of sentinels) expect(readFileSync(path, 'utf8'), path).toBe(text)
     expect(snapshot(b.dir.path, b.state)).toEqual(outside)
     const state = readdirSync(b.state).filter((f) => !f.endsWith('.tmp'))
-    for (const f of state) expect(['daemon.json', 'claim.lock', 'api-token', 'runs', 'logs', 'units', 'requests', 'journal', 'outbox', 'notifications', 'notify.json'], f).toContain(f)
+    for (const f of state) expect(['daemon.json', 'claim.lock', 'api-token', 'runs', 'logs', 'units', 'requests', 'journal', 'compiled.json', 'outbox', 'notifications', 'notify.json'], f).toContain(f)
     for (const sub of ['runs', 'logs']) {
       for (const f of readdirSync(join(b.state, sub))) expect(UNITS, `${sub}/${f}`).toContain(f)
     }

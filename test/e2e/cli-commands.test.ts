@@ -1,5 +1,6 @@
 import {spawnSync} from 'node:child_process'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it as baseIt} from 'vitest'
 import type {RunRecord} from '../../src/state/run-record.js'
 import {BIN, runCli} from '../support/cli.js'
@@ -166,7 +167,8 @@ describe('sched CLI', () => {
         expect(row(res.stdout, 'every')![3]).toMatch(/\(in (5\dm\d+s|1h)\)$/)
       })
 
-      it('--json is exactly GET /api/tasks', async () => {
+      it('--json is exactly GET /api/tasks (answered from the daemon\'s compiled copy)', async () => {
+        expect(existsSync(join(b.state, 'compiled.json'))).toBe(true)
         const [cli, http] = await Promise.all([b.cli(['list', '--json']), api(b, 'GET', '/api/tasks')])
         expect(cli.code).toBe(0)
         expect(http.status).toBe(200)

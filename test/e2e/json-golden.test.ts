@@ -17,10 +17,11 @@ const GOLDEN = join(ROOT, 'test', 'golden')
 
 function golden(name: string, actual: unknown): void {
   const file = join(GOLDEN, `${name}.json`)
-  if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
+  if (process.env.UPDATE_GOLDEN) {
     mkdirSync(GOLDEN, {recursive: true})
     writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`)
   }
+  expect(existsSync(file), `${file} is missing: write it with UPDATE_GOLDEN=1 and review it`).toBe(true)
   expect(actual).toEqual(JSON.parse(readFileSync(file, 'utf8')))
 }
 

@@ -34,6 +34,11 @@ function roffText(page: string): string {
   return page.replace(/\\-/g, '-').replace(/\\f[BIRP]/g, '')
 }
 
+/** The flag as a word of its own: not part of a longer flag or word on either side. */
+function wholeFlag(flag: string): RegExp {
+  return new RegExp(`(?<![\\w-])${flag}(?![\\w-])`)
+}
+
 const commands = commandFiles(commandsDir)
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {man: string[]}
 
@@ -51,8 +56,9 @@ describe('man pages', () => {
     const cls = ((await import(c.file)) as {default: CommandClass}).default
     const flags: Record<string, FlagDef> = {...cls.baseFlags, ...cls.flags, ...(cls.enableJsonFlag ? {json: {}} : {})}
     for (const [name, def] of Object.entries(flags)) {
-      expect(page, `--${name} missing from ${pagePath}`).toContain(`--${name}`)
-      if (def.char) expect(page, `-${def.char} missing from ${pagePath}`).toContain(`-${def.char}`)
+      // Whole flags: `--state` inside `--state-dir` does not document --state.
+      expect(page, `--${name} missing from ${pagePath}`).toMatch(wholeFlag(`--${name}`))
+      if (def.char) expect(page, `-${def.char} missing from ${pagePath}`).toMatch(wholeFlag(`-${def.char}`))
     }
   })
 
