@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
+import {open, rename} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {type Config, type ConfigIssue, stateDirSetting} from '../config/load.js'
 import {TaskJsonTemplate} from '../config/task-json.js'
@@ -7,7 +8,6 @@ import {hostZone} from '../cron/zone.js'
 import type {Unit} from '../core/types.js'
 import {VERSION} from '../core/version.js'
 import {type KnownNextRun, NextRuns, type ScheduleText} from '../engine/next-runs.js'
-import {writeFileAtomic} from './atomic.js'
 import {StateLayout} from './layout.js'
 import {resolveStateDir} from './location.js'
 
@@ -43,7 +43,7 @@ interface Header {
   readonly format: typeof FORMAT
   readonly key: Key
   readonly warnings: readonly ConfigIssue[]
-  readonly units: readonly CompiledUnit[]
+  readonly count: number
 }
 
 /** What `sched list --json` needs, from the compiled copy. */
@@ -58,25 +58,50 @@ export interface CompiledConfig {
 }
 
 /*
- * The file is a JSON header line, then one line per unit: its task JSON template, head and tail
- * parted by HOLE. JSON text never holds a raw newline or control character, so neither can
- * clash; reading it is a split, not a parse of every object.
+ * The file is a JSON header line, then one line per unit: what next_run_at needs (JSON), META,
+ * then its task JSON template, head and tail parted by HOLE. JSON text never holds a raw newline
+ * or control character, so none can clash; reading it is a split, not a parse of every object.
  */
+const META = '\u0002'
 const HOLE = '\u0001'
+/** Written in pieces of about this many characters: the daemon's heap never holds the whole copy. */
+const CHUNK = 32_768
 
-/** Written by the daemon after each load (boot and reload): one writer, atomically. */
-export async function writeCompiledConfig(layout: StateLayout, config: Config, nextRuns: NextRuns, now: number): Promise<void> {
-  const units: CompiledUnit[] = []
-  const lines: string[] = []
-  for (const u of config.units) {
-    const template = TaskJsonTemplate.of(u)
-    lines.push(`${template.head}${HOLE}${template.tail}`)
-    const spec = config.schedules.get(u.name)
-    const next = spec ? nextRuns.known(u.name, now) : undefined
-    units.push({name: u.name, kind: u.kind, timezone: u.timezone, ...(spec ? {schedule: {type: spec.type, source: spec.source}} : {}), ...(next ? {next} : {})})
+let writing: Promise<void> = Promise.resolve()
+
+/**
+ * Written by the daemon after each load (boot and reload): one writer, in order, atomically.
+ * Each unit's line is made and written in turn, so a 1000-unit copy leaves no megabyte of
+ * strings behind in the old generation (the daemon's idle size is a target).
+ */
+export function writeCompiledConfig(layout: StateLayout, config: Config, nextRuns: NextRuns, now: number): Promise<void> {
+  writing = writing.catch(() => {}).then(() => write(layout.compiledConfigFile, config, nextRuns, now))
+  return writing
+}
+
+async function write(path: string, config: Config, nextRuns: NextRuns, now: number): Promise<void> {
+  const header: Header = {format: FORMAT, key: keyOf(config.path, readFileSync(config.path), config.inputs), warnings: config.warnings, count: config.units.length}
+  const temp = `${path}.${process.pid}.tmp`
+  const handle = await open(temp, 'w', 0o600)
+  try {
+    let chunk = JSON.stringify(header)
+    for (const u of config.units) {
+      const spec = config.schedules.get(u.name)
+      const next = spec ? nextRuns.known(u.name, now) : undefined
+      const meta: CompiledUnit = {name: u.name, kind: u.kind, timezone: u.timezone, ...(spec ? {schedule: {type: spec.type, source: spec.source}} : {}), ...(next ? {next} : {})}
+      const template = TaskJsonTemplate.of(u)
+      chunk += `\n${JSON.stringify(meta)}${META}${template.head}${HOLE}${template.tail}`
+      if (chunk.length >= CHUNK) {
+        await handle.write(chunk)
+        chunk = ''
+      }
+    }
+    await handle.write(chunk)
+    await handle.sync()
+  } finally {
+    await handle.close()
   }
-  const header: Header = {format: FORMAT, key: keyOf(config.path, readFileSync(config.path), config.inputs), warnings: config.warnings, units}
-  await writeFileAtomic(layout.compiledConfigFile, [JSON.stringify(header), ...lines].join('\n'))
+  await rename(temp, path)
 }
 
 /**
@@ -101,25 +126,32 @@ export function readCompiledConfig(path: string, stateFlag: string | undefined):
   } catch {
     return undefined
   }
-  if (header.format !== FORMAT || lines.length !== header.units.length + 1) return undefined
+  if (header.format !== FORMAT || lines.length !== header.count + 1) return undefined
   const now = keyOf(path, text, header.key.files.map(([file]) => file))
   if (JSON.stringify(now) !== JSON.stringify(header.key)) return undefined
+  const units: CompiledUnit[] = []
+  const templates: string[] = []
+  for (let i = 1; i < lines.length; i++) {
+    const at = lines[i].indexOf(META)
+    units.push(JSON.parse(lines[i].slice(0, at)) as CompiledUnit)
+    templates.push(lines[i].slice(at + 1))
+  }
   return {
     layout,
     warnings: header.warnings,
-    units: header.units,
+    units,
     nextRuns(everyAnchor) {
       const runs = new NextRuns(
-        header.units.flatMap((u) => (u.schedule ? [{name: u.name, timezone: u.timezone, schedule: u.schedule}] : [])),
+        units.flatMap((u) => (u.schedule ? [{name: u.name, timezone: u.timezone, schedule: u.schedule}] : [])),
         everyAnchor,
       )
       // An @every answer depends on the daemon's start, which may differ from the copy's.
-      for (const u of header.units) if (u.next && u.schedule?.type === 'cron') runs.seed(u.name, u.next)
+      for (const u of units) if (u.next && u.schedule?.type === 'cron') runs.seed(u.name, u.next)
       return runs
     },
     tasksJson(nextRuns, at) {
-      const body = header.units.map((u, i) => {
-        const line = lines[i + 1]
+      const body = units.map((u, i) => {
+        const line = templates[i]
         const hole = line.indexOf(HOLE)
         return TaskJsonTemplate.restore(line.slice(0, hole), line.slice(hole + 1)).render(nextRuns.nextRunAt(u.name, at))
       })

@@ -27,6 +27,10 @@ run = 'kill -USR1 $$'
 [tasks.slow]
 run = 'echo begin; sleep 30'
 
+# slow's twin for the stop tests, which stop every run of it: no other group's run is hit
+[tasks.halt]
+run = 'echo begin; sleep 30'
+
 [tasks.follow]
 run = 'echo one; sleep 0.4; echo two >&2; sleep 0.4; echo three'
 
@@ -82,6 +86,12 @@ run = "exit 1"
 restart_delay = "50ms"
 start_retries = 0
 
+# bad's twin for "start clears FATAL", so list and status always see bad FATAL
+[services.flaky]
+run = "exit 1"
+restart_delay = "50ms"
+start_retries = 0
+
 [services.off]
 run = "exec sleep 1000"
 autostart = false
@@ -125,7 +135,7 @@ function bare(args: readonly string[], env?: NodeJS.ProcessEnv) {
 
 /** The one run of `task` created after `known` ids (waits for it). */
 function newRun(b: Sandbox, task: string, known: ReadonlySet<string>, status?: RunRecord['status']): Promise<RunRecord> {
-  return until(() => b.runs(task).find((r) => !known.has(r.id) && (status === undefined || r.status === status)), 5000, `a new run of ${task}`)
+  return until(() => b.runs(task).find((r) => !known.has(r.id) && (status === undefined || r.status === status)), 20_000, `a new run of ${task}`)
 }
 
 /**
@@ -155,7 +165,7 @@ describe('sched CLI', () => {
         expect(header(res.stdout)).toEqual(['NAME', 'KIND', 'SCHEDULE', 'NEXT RUN', 'LAST RUN', 'STATE'])
         const names = res.stdout.trim().split('\n').slice(1).map((l) => l.split(/ {2,}/)[0])
         expect(names).toEqual([...names].sort())
-        expect(names).toHaveLength(18)
+        expect(names).toHaveLength(20)
         expect(row(res.stdout, 'web')).toEqual(['web', 'service', '2 instances', '—', expect.stringMatching(/^running /), 'running 2/2'])
         expect(row(res.stdout, 'bad')).toEqual(['bad', 'service', '1 instance', '—', expect.stringMatching(/^start_failed /), 'FATAL'])
         expect(row(res.stdout, 'off')).toEqual(['off', 'service', '1 instance', '—', '—', 'stopped'])
@@ -211,7 +221,7 @@ describe('sched CLI', () => {
         const web = data.active_runs.filter((r: RunRecord) => r.task_name === 'web')
         expect(web.map((r: RunRecord) => r.instance_index).sort()).toEqual([0, 1])
         expect(web[0]).not.toHaveProperty('v')
-        expect(data.units.map((u: {name: string}) => u.name)).toHaveLength(18)
+        expect(data.units.map((u: {name: string}) => u.name)).toHaveLength(20)
         const bad = data.units.find((u: {name: string}) => u.name === 'bad')
         expect(bad).toMatchObject({kind: 'service', last_run: {status: 'ended', end_reason: 'start_failed'}, state: {status: 'fatal'}})
         expect(data.units.find((u: {name: string}) => u.name === 'fresh')).toEqual({name: 'fresh', kind: 'task', last_run: null})
@@ -441,19 +451,19 @@ describe('sched CLI', () => {
 
     describe.sequential('stop, start, restart', () => {
       it('stops one run by id', async () => {
-        const id = await apiRun(b, 'slow', false)
+        const id = await apiRun(b, 'halt', false)
         const res = await b.cli(['stop', id])
         expect(res).toMatchObject({code: 0, stdout: `stopped run ${id}\n`})
-        expect(await b.ended('slow', id)).toMatchObject({status: 'ended', end_reason: 'stopped', signal: 'SIGTERM'})
+        expect(await b.ended('halt', id)).toMatchObject({status: 'ended', end_reason: 'stopped', signal: 'SIGTERM'})
       })
 
       it('stops every run of a task by name; nothing running is not an error', async () => {
-        const id = await apiRun(b, 'slow', false)
-        const res = await b.cli(['stop', 'slow'])
-        expect(res).toMatchObject({code: 0, stdout: 'stopped slow (1 run)\n'})
-        expect(await b.ended('slow', id)).toMatchObject({end_reason: 'stopped'})
-        const again = await b.cli(['stop', 'slow'])
-        expect(again).toMatchObject({code: 0, stdout: 'nothing running for slow\n'})
+        const id = await apiRun(b, 'halt', false)
+        const res = await b.cli(['stop', 'halt'])
+        expect(res).toMatchObject({code: 0, stdout: 'stopped halt (1 run)\n'})
+        expect(await b.ended('halt', id)).toMatchObject({end_reason: 'stopped'})
+        const again = await b.cli(['stop', 'halt'])
+        expect(again).toMatchObject({code: 0, stdout: 'nothing running for halt\n'})
       })
 
       it('exits 3 for an unknown target and 1 for a run that has ended', async () => {
@@ -502,13 +512,13 @@ describe('sched CLI', () => {
       })
 
       it('start clears FATAL', async () => {
-        const before = b.runs('bad').length
-        const res = await b.cli(['start', 'bad', '--json'])
+        const before = b.runs('flaky').length
+        const res = await b.cli(['start', 'flaky', '--json'])
         expect(res.code).toBe(0)
-        expect(JSON.parse(res.stdout)).toMatchObject({ok: true, action: 'started', unit: 'bad'})
+        expect(JSON.parse(res.stdout)).toMatchObject({ok: true, action: 'started', unit: 'flaky'})
         // It fails at once again with start_retries = 0: a new run, FATAL again.
-        await until(() => b.runs('bad').length > before, 5000, 'a new run of bad')
-        await until(async () => (await api(b, 'GET', '/api/tasks/bad')).body.state.status === 'fatal', 5000, 'bad to be FATAL again')
+        await until(() => b.runs('flaky').length > before, 5000, 'a new run of flaky')
+        await until(async () => (await api(b, 'GET', '/api/tasks/flaky')).body.state.status === 'fatal', 5000, 'flaky to be FATAL again')
       })
     })
 
