@@ -4,6 +4,11 @@
  * is most of a command's start-up time and a tenth of the daemon's memory.
  */
 import ClusterStatus from './commands/cluster/status.js'
+import Completion from './commands/completion.js'
+import ImportCompose from './commands/import/compose.js'
+import ImportCrontab from './commands/import/crontab.js'
+import ImportSupervisord from './commands/import/supervisord.js'
+import Init from './commands/init.js'
 import List from './commands/list.js'
 import Logs from './commands/logs.js'
 import Next from './commands/next.js'
@@ -12,6 +17,9 @@ import Reload from './commands/reload.js'
 import Restart from './commands/restart.js'
 import Runs from './commands/runs.js'
 import Serve from './commands/serve.js'
+import ServiceInstall from './commands/service/install.js'
+import ServiceStatus from './commands/service/status.js'
+import ServiceUninstall from './commands/service/uninstall.js'
 import Start from './commands/start.js'
 import Status from './commands/status.js'
 import Stop from './commands/stop.js'
@@ -22,6 +30,11 @@ export {execute} from '@oclif/core'
 
 export const COMMANDS = {
   'cluster:status': ClusterStatus,
+  completion: Completion,
+  'import:compose': ImportCompose,
+  'import:crontab': ImportCrontab,
+  'import:supervisord': ImportSupervisord,
+  init: Init,
   list: List,
   logs: Logs,
   next: Next,
@@ -30,6 +43,9 @@ export const COMMANDS = {
   restart: Restart,
   runs: Runs,
   serve: Serve,
+  'service:install': ServiceInstall,
+  'service:status': ServiceStatus,
+  'service:uninstall': ServiceUninstall,
   start: Start,
   status: Status,
   stop: Stop,

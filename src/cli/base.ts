@@ -95,7 +95,19 @@ export abstract class SchedCommand extends Command {
     return colourFor(process.stderr)
   }
 
-  protected async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+  /**
+   * Every error leaves with its documented exit code (SPEC §9). Under `--json` (commands with
+   * enableJsonFlag) it is one JSON document on stdout, `{error: {message, exit_code, hint?, …}}`,
+   * so a script reading stdout gets data on failure too; `this.exit(n)` is not an error.
+   */
+  protected async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    if (error instanceof Errors.ExitError) throw error
+    if (this.jsonEnabled()) {
+      const json = errorJson(error)
+      process.exitCode = json.error.exit_code
+      this.logJson(json)
+      return undefined
+    }
     if (error instanceof ConfigInvalidError) {
       const c = this.err()
       for (const issue of error.issues) this.logToStderr(formatIssue(error.path, issue, c))
@@ -105,6 +117,21 @@ export abstract class SchedCommand extends Command {
     }
     return super.catch(error)
   }
+}
+
+export interface ErrorJson {
+  readonly error: {readonly message: string; readonly exit_code: number; readonly hint?: string; readonly [detail: string]: unknown}
+}
+
+/** The `--json` form of an error: what went wrong, the exit code, what to do, and its data. */
+export function errorJson(error: Error & {oclif?: {exit?: number}; suggestions?: string[]}): ErrorJson {
+  const exit = error instanceof SchedError ? error.exit : (error.oclif?.exit ?? ExitCode.failure)
+  const hint = error instanceof SchedError ? error.hint : error.suggestions?.join('; ')
+  const out: {message: string; exit_code: number; hint?: string; [detail: string]: unknown} = {message: error.message, exit_code: exit}
+  if (hint) out.hint = hint
+  if (error instanceof ConfigInvalidError) Object.assign(out, {config_path: error.path, errors: error.issues})
+  if (error instanceof SchedError && error.details) Object.assign(out, error.details)
+  return {error: out}
 }
 
 export {ExitCode}

@@ -8,11 +8,14 @@ import type {DaemonRequest} from '../state/requests.js'
 import {DaemonClient} from './daemon-client.js'
 import {REFUSAL_EXIT} from './refusal-exit.js'
 
+/** What stop, start and restart return (and print under --json). */
+export type ControlResult = Exclude<ControlAnswer, Refusal>
+
 /**
  * stop, start and restart: one request to the daemon, answered once done. A stop may take as
  * long as the unit's graceful_stop, so that much more is allowed for the answer.
  */
-export async function control(layout: StateLayout, config: Config | undefined, request: DaemonRequest & {type: 'stop' | 'start' | 'restart'}): Promise<Exclude<ControlAnswer, Refusal>> {
+export async function control(layout: StateLayout, config: Config | undefined, request: DaemonRequest & {type: 'stop' | 'start' | 'restart'}): Promise<ControlResult> {
   const client = DaemonClient.connect(layout)
   const name = request.type === 'stop' ? request.target : request.unit
   const unit = config?.units.find((u) => u.name === name)
@@ -24,10 +27,10 @@ export async function control(layout: StateLayout, config: Config | undefined, r
 
 /** A refusal as the error a command exits with (SPEC §9 codes). */
 export function refusalError(refusal: Refusal): SchedError {
-  return new SchedError(refusal.message, {exit: REFUSAL_EXIT[refusal.refusal]})
+  return new SchedError(refusal.message, {exit: REFUSAL_EXIT[refusal.refusal], details: refusal.problems?.length ? {problems: refusal.problems} : undefined})
 }
 
-export function describeControl(result: Exclude<ControlAnswer, Refusal>): string {
+export function describeControl(result: ControlResult): string {
   const state = result.state ? ` (${result.state.status}${result.state.instances.length ? `, ${result.state.instances.filter((i) => i.status === 'running').length}/${result.state.instances.length} healthy` : ''})` : ''
   switch (result.action) {
     case 'nothing_running':

@@ -28,15 +28,18 @@ With -f it follows the run until it ends; for a service it then follows the next
   static flags = {
     follow: Flags.boolean({char: 'f', summary: 'Follow until the run ends (a service: across restarts).'}),
     lines: Flags.integer({char: 'n', summary: 'Only the last N lines.', min: 0}),
-    json: Flags.boolean({summary: 'One JSON object per line: {n, ts, stream, text}.'}),
   }
+
+  /** --json: one object per line, {n, ts, stream, text} (NDJSON, streamed); an error is one {error}. */
+  static enableJsonFlag = true
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Logs)
     const {config, layout} = this.readContext(flags.config, flags['state-dir'])
     const store = new RunStore(layout)
+    const json = this.jsonEnabled()
     const print = (line: LogLine) => {
-      if (flags.json) process.stdout.write(`${JSON.stringify(line)}\n`)
+      if (json) process.stdout.write(`${JSON.stringify(line)}\n`)
       else (line.stream === 'stdout' ? process.stdout : process.stderr).write(`${line.text}\n`)
     }
 

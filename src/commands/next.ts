@@ -3,6 +3,7 @@ import {ExitCode, SchedCommand} from '../cli/base.js'
 import {renderTable} from '../cli/table.js'
 import {EVERY_FROM_DAEMON, upcomingTicks} from '../cron/upcoming.js'
 import {SchedError} from '../core/errors.js'
+import type {UpcomingTick} from '../core/types.js'
 import {liveDaemon} from '../state/claim.js'
 
 export default class Next extends SchedCommand {
@@ -20,10 +21,12 @@ export default class Next extends SchedCommand {
 
   static flags = {
     count: Flags.integer({char: 'n', summary: 'How many ticks.', default: 5, min: 1, max: 1000}),
-    json: Flags.boolean({summary: 'Print the ticks as a JSON array of {at, local, zone, kind, note}.'}),
   }
 
-  async run(): Promise<void> {
+  /** --json: the ticks as an array of {at, local, zone, kind, note}. */
+  static enableJsonFlag = true
+
+  async run(): Promise<UpcomingTick[]> {
     const {args, flags} = await this.parse(Next)
     const config = this.loadConfig(flags.config)
     const unit = config.units.find((u) => u.name === args.task)
@@ -35,11 +38,10 @@ export default class Next extends SchedCommand {
     const serving = daemon?.mode === 'serve'
     const every = serving ? {anchor: Date.parse(daemon.started_at), note: EVERY_FROM_DAEMON} : {anchor: now, note: 'counted from now (no daemon running)'}
     const ticks = upcomingTicks(spec, {zone: unit.timezone, now, count: flags.count, every})
-    if (flags.json) {
-      this.logJson(ticks)
-      return
+    if (!this.jsonEnabled()) {
+      const c = this.out()
+      this.log(renderTable(['LOCAL TIME', 'ZONE', 'UTC', 'NOTE'], ticks.map((t) => [t.local, t.zone ?? '', t.at, t.note ? c.yellow(t.note) : ''])))
     }
-    const c = this.out()
-    this.log(renderTable(['LOCAL TIME', 'ZONE', 'UTC', 'NOTE'], ticks.map((t) => [t.local, t.zone ?? '', t.at, t.note ? c.yellow(t.note) : ''])))
+    return ticks
   }
 }

@@ -1,8 +1,13 @@
-import {Flags} from '@oclif/core'
 import {SchedCommand} from '../cli/base.js'
 import {refusalError} from '../cli/control.js'
 import {DaemonClient} from '../cli/daemon-client.js'
-import {formatIssue} from '../cli/issues.js'
+import {ConfigInvalidError} from '../config/valid.js'
+
+interface Reloaded {
+  added: string[]
+  removed: string[]
+  changed: string[]
+}
 
 export default class Reload extends SchedCommand {
   static summary = 'Ask the running daemon to reload its config.'
@@ -13,25 +18,20 @@ export default class Reload extends SchedCommand {
     {command: '<%= config.bin %> reload --json', description: '{added, removed, changed} as data.'},
   ]
 
-  static flags = {
-    json: Flags.boolean({summary: 'Print {added, removed, changed} as JSON.'}),
-  }
+  /** --json: {added, removed, changed}; a refusal is {error: {message, errors}}. */
+  static enableJsonFlag = true
 
-  async run(): Promise<void> {
+  async run(): Promise<Reloaded> {
     const {flags} = await this.parse(Reload)
     const {layout} = this.readContext(flags.config, flags['state-dir'])
     const client = DaemonClient.connect(layout)
-    const result = await client.reload()
-    if (!result.ok) {
-      const c = this.err()
-      for (const e of result.errors ?? []) this.logToStderr(formatIssue(client.info.config_path, e, c))
-      throw refusalError(result)
+    const answer = await client.reload()
+    if (!answer.ok) {
+      throw answer.errors?.length ? new ConfigInvalidError(client.info.config_path, answer.errors, answer.message) : refusalError(answer)
     }
-    if (flags.json) {
-      this.logJson({added: result.added, removed: result.removed, changed: result.changed})
-      return
-    }
+    const result: Reloaded = {added: answer.added, removed: answer.removed, changed: answer.changed}
     const lines = (['added', 'changed', 'removed'] as const).filter((k) => result[k].length).map((k) => `${k}: ${result[k].join(', ')}`)
     this.log(lines.length ? lines.join('\n') : 'no changes')
+    return result
   }
 }

@@ -5,7 +5,7 @@ import {SchedError} from '../core/errors.js'
 import {renderTable} from '../cli/table.js'
 import {formatDuration, msToNs} from '../core/duration.js'
 import {FAILURE_REASONS} from '../core/types.js'
-import {publicRun} from '../state/run-record.js'
+import {type PublicRun, publicRun} from '../state/run-record.js'
 import {queryRuns} from '../state/run-query.js'
 import {RunStore} from '../state/runs.js'
 
@@ -26,10 +26,12 @@ export default class Runs extends SchedCommand {
     status: Flags.string({char: 's', summary: 'Only runs in this phase or with this end reason.'}),
     'triggered-by': Flags.string({summary: 'Only runs from this source (cron, catch_up, startup, api, cli, service).'}),
     limit: Flags.integer({char: 'n', summary: 'How many runs to show.', default: 20, min: 1, max: 10_000}),
-    json: Flags.boolean({summary: 'Print the runs as a JSON array.'}),
   }
 
-  async run(): Promise<void> {
+  /** --json: the runs as an array of records. */
+  static enableJsonFlag = true
+
+  async run(): Promise<PublicRun[]> {
     const {args, flags} = await this.parse(Runs)
     const {layout} = this.readContext(flags.config, flags['state-dir'])
     const store = new RunStore(layout)
@@ -37,13 +39,11 @@ export default class Runs extends SchedCommand {
     if (args.task !== undefined && checkName(args.task) !== undefined) throw new SchedError(`no task or service named "${args.task}"`, {exit: ExitCode.notFound})
     const entries = args.task ? store.newest(args.task) : store.newestAll()
     const page = await queryRuns(entries, {task: args.task, status: flags.status, triggered_by: flags['triggered-by'], limit: flags.limit}, (e) => store.read(e), false)
-    if (flags.json) {
-      this.logJson(page.runs.map(publicRun))
-      return
-    }
+    const runs = page.runs.map(publicRun)
+    if (this.jsonEnabled()) return runs
     if (page.runs.length === 0) {
       this.logToStderr('no runs')
-      return
+      return runs
     }
     const c = this.out()
     const rows = page.runs.map((r) => {
@@ -62,5 +62,6 @@ export default class Runs extends SchedCommand {
     })
     this.log(renderTable(['ID', 'TASK', 'STATUS', 'TRIGGER', 'STARTED (UTC)', 'DURATION', 'EXIT', 'MESSAGE'], rows))
     if (page.next) this.logToStderr(c.dim('more runs: use --limit, or --json | jq'))
+    return runs
   }
 }

@@ -1,6 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 import {SchedCommand} from '../cli/base.js'
-import {control, describeControl} from '../cli/control.js'
+import {type ControlResult, control, describeControl} from '../cli/control.js'
 
 export default class Start extends SchedCommand {
   static summary = 'Start a stopped, FATAL or autostart = false service.'
@@ -11,15 +11,14 @@ export default class Start extends SchedCommand {
     service: Args.string({required: true, description: 'The service to start.'}),
   }
 
-  static flags = {
-    json: Flags.boolean({summary: "Print what was done and the service's state as JSON."}),
-  }
+  /** --json: what was done and the service's state. */
+  static enableJsonFlag = true
 
-  async run(): Promise<void> {
+  async run(): Promise<ControlResult> {
     const {args, flags} = await this.parse(Start)
     const {config, layout} = this.readContext(flags.config, flags['state-dir'])
     const result = await control(layout, config, {type: 'start', unit: args.service})
-    if (flags.json) this.logJson(result)
-    else this.log(describeControl(result))
+    this.log(describeControl(result))
+    return result
   }
 }

@@ -1,4 +1,3 @@
-import {Flags} from '@oclif/core'
 import {ExitCode, SchedCommand} from '../cli/base.js'
 import {renderTable} from '../cli/table.js'
 import {formatRelative} from '../cli/time.js'
@@ -7,9 +6,16 @@ import {liveDaemon} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
 import {TICKET_LIFETIME_MS, signInUrl} from '../state/sign-in-ticket.js'
 import {readToken} from '../state/token.js'
-import {type RunRecord, publicRun} from '../state/run-record.js'
+import {type PublicRun, type RunRecord, publicRun} from '../state/run-record.js'
 import {RunStore} from '../state/runs.js'
 import {UnitBooks} from '../state/unit-books.js'
+
+interface StatusData {
+  daemon: Record<string, unknown> | null
+  busy: {pid: number; command: string | null} | null
+  active_runs: PublicRun[]
+  units: {name: string; kind: string; last_run: {id: string; status: string; end_reason: string | null; started_at: string | null; ended_at: string | null} | null; state?: {status: string; instances: readonly unknown[]} | null}[]
+}
 
 export default class Status extends SchedCommand {
   static summary = 'Is a daemon serving this state directory? Its runs and units.'
@@ -20,11 +26,10 @@ export default class Status extends SchedCommand {
     {command: '<%= config.bin %> status --json | jq .daemon.url', description: 'For scripts and health checks.'},
   ]
 
-  static flags = {
-    json: Flags.boolean({summary: 'Print {daemon, active_runs, units} as JSON.'}),
-  }
+  /** --json: {daemon, busy, active_runs, units}, with exit 4 as well when no daemon runs. */
+  static enableJsonFlag = true
 
-  async run(): Promise<void> {
+  async run(): Promise<StatusData> {
     const {flags} = await this.parse(Status)
     const {units: configured, layout} = this.configuredUnits(flags.config, flags['state-dir'])
     const claim = liveDaemon(layout)
@@ -49,7 +54,7 @@ export default class Status extends SchedCommand {
       }
     })
     const token = process.env.SCHED_API_TOKEN ? '$SCHED_API_TOKEN' : layout.tokenFile
-    const data = {
+    const data: StatusData = {
       daemon: daemon
         ? {
             pid: daemon.pid,
@@ -67,12 +72,12 @@ export default class Status extends SchedCommand {
       units,
     }
 
-    if (flags.json) this.logJson(data)
-    else this.render(data, now, daemon?.url ? dashboardLink(daemon.url, layout, now) : undefined)
-    if (!daemon) this.exit(ExitCode.noDaemon)
+    if (!this.jsonEnabled()) this.render(data, now, daemon?.url ? dashboardLink(daemon.url, layout, now) : undefined)
+    if (!daemon) process.exitCode = ExitCode.noDaemon
+    return data
   }
 
-  private render(data: {daemon: Record<string, unknown> | null; busy: {pid: number; command: string | null} | null; active_runs: ReturnType<typeof publicRun>[]; units: {name: string; kind: string; last_run: {id: string; status: string; end_reason: string | null; started_at: string | null} | null; state?: {status: string; instances: readonly unknown[]} | null}[]}, now: number, signIn?: string): void {
+  private render(data: StatusData, now: number, signIn?: string): void {
     const c = this.out()
     const d = data.daemon
     if (d) {

@@ -1,6 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 import {SchedCommand} from '../cli/base.js'
-import {control, describeControl} from '../cli/control.js'
+import {type ControlResult, control, describeControl} from '../cli/control.js'
 
 export default class Stop extends SchedCommand {
   static summary = 'Stop a run, every run of a task, or a service.'
@@ -16,15 +16,14 @@ export default class Stop extends SchedCommand {
     target: Args.string({required: true, description: 'A task, a service, or a run id.'}),
   }
 
-  static flags = {
-    json: Flags.boolean({summary: 'Print what was done as JSON.'}),
-  }
+  /** --json: what was done. */
+  static enableJsonFlag = true
 
-  async run(): Promise<void> {
+  async run(): Promise<ControlResult> {
     const {args, flags} = await this.parse(Stop)
     const {config, layout} = this.readContext(flags.config, flags['state-dir'])
     const result = await control(layout, config, {type: 'stop', target: args.target})
-    if (flags.json) this.logJson(result)
-    else this.log(describeControl(result))
+    this.log(describeControl(result))
+    return result
   }
 }

@@ -38,10 +38,12 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
     }),
     wait: Flags.boolean({summary: "Wait for the run to end and exit with its exit code (a signal: 128+n; no code: 1)."}),
     follow: Flags.boolean({char: 'f', summary: "Stream the run's output until it ends."}),
-    json: Flags.boolean({summary: 'Print the run record as JSON.'}),
   }
 
-  async run(): Promise<void> {
+  /** --json: the run record (the final one with --wait or --follow); a refusal is one {error}. */
+  static enableJsonFlag = true
+
+  async run(): Promise<PublicRun> {
     const {args, flags} = await this.parse(Trigger)
     const params = parseParamFlags(flags.param ?? [])
     // A daemon runs the config it loaded: a broken edit on disk must not block triggers through it
@@ -50,18 +52,14 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
     const client = DaemonClient.find(layout)
 
     if (client) {
-      const answer = await client.trigger(args.task, params)
+      const run = this.report(await client.trigger(args.task, params))
       // With --wait or --follow, --json prints the final record only: stdout stays one document.
-      const waiting = flags.wait || flags.follow
-      const run = this.report(answer, {json: flags.json && !waiting, narrateToStderr: flags.json})
+      if (!flags.wait && !flags.follow) return run
       if (flags.follow) await this.follow(layout.logFile(run.task_name, run.id))
-      if (waiting) {
-        const final = await client.waitForEnd(run)
-        if (flags.json) this.logJson(publicRun(final))
-        else this.logToStderr(`run ${final.id} ended: ${final.end_reason}${final.message ? ` (${final.message})` : ''}`)
-        if (flags.wait) this.exit(exitCodeOf(final))
-      }
-      return
+      const final = await client.waitForEnd(run)
+      this.logToStderr(endedLine(final))
+      if (flags.wait) process.exitCode = exitCodeOf(final)
+      return publicRun(final)
     }
     const claimant = liveDaemon(layout)
     if (claimant) {
@@ -82,33 +80,33 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
       interrupted,
       onOutput: (stream, payload) => (stream === 'stdout' ? process.stdout : process.stderr).write(payload),
     })
-    const run = this.report(triggerAnswer(result.trigger), {json: flags.json, final: result.final})
-    this.exit(exitCodeOf(result.final ?? run))
-  }
-
-  /** Prints what happened to the request; throws with the right exit code when it was refused. */
-  private report(answer: TriggerAnswer, options: {json: boolean; final?: RunRecord; narrateToStderr?: boolean}): PublicRun {
-    const {json, final} = options
-    if (!answer.ok) throw refusalError(answer)
-    const run = final ? publicRun(final) : answer.run
-    if (json) this.logJson(run)
-    if (notStarted(answer.outcome)) {
-      throw new SchedError(`run ${answer.run.id} of ${answer.run.task_name} was not started: ${answer.run.message}`, {exit: ExitCode.failure})
-    }
-    if (!json) {
-      if (final) this.logToStderr(`run ${final.id} ended: ${final.end_reason}${final.message ? ` (${final.message})` : ''}`)
-      else if (options.narrateToStderr) this.logToStderr(`${answer.outcome} run ${run.id} of ${run.task_name}`)
-      else this.log(`${answer.outcome} run ${run.id} of ${run.task_name}`)
-    }
+    const run = this.report(triggerAnswer(result.trigger), result.final)
+    process.exitCode = exitCodeOf(result.final ?? run)
     return run
   }
 
+  /** Narrates what happened to the request; throws with the right exit code when it was refused. */
+  private report(answer: TriggerAnswer, final?: RunRecord): PublicRun {
+    if (!answer.ok) throw refusalError(answer)
+    if (notStarted(answer.outcome)) {
+      throw new SchedError(`run ${answer.run.id} of ${answer.run.task_name} was not started: ${answer.run.message}`, {exit: ExitCode.failure, details: {run: answer.run}})
+    }
+    if (final) {
+      this.logToStderr(endedLine(final))
+      return publicRun(final)
+    }
+    this.log(`${answer.outcome} run ${answer.run.id} of ${answer.run.task_name}`)
+    return answer.run
+  }
+
   private follow(logPath: string): Promise<void> {
+    // Under --json stdout carries the record alone; the followed output goes to stderr.
+    const stdout = this.jsonEnabled() ? process.stderr : process.stdout
     return new Promise((resolve) => {
       const handle = followLog(
         logPath,
         0,
-        (line) => (line.stream === 'stdout' ? process.stdout : process.stderr).write(`${line.text}\n`),
+        (line) => (line.stream === 'stdout' ? stdout : process.stderr).write(`${line.text}\n`),
         () => {
           handle.close()
           resolve()
@@ -116,4 +114,8 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
       )
     })
   }
+}
+
+function endedLine(run: RunRecord): string {
+  return `run ${run.id} ended: ${run.end_reason}${run.message ? ` (${run.message})` : ''}`
 }

@@ -1,4 +1,3 @@
-import {Flags} from '@oclif/core'
 import {type ConfigIssue, loadConfigFile} from '../config/load.js'
 import {ExitCode, SchedCommand} from '../cli/base.js'
 import {formatIssue} from '../cli/issues.js'
@@ -20,11 +19,10 @@ export default class Validate extends SchedCommand {
     {command: '<%= config.bin %> validate --json | jq .errors', description: 'Errors as data.'},
   ]
 
-  static flags = {
-    json: Flags.boolean({summary: 'Print the result as JSON: {valid, config_path, units, errors, warnings}.'}),
-  }
+  /** --json: {valid, config_path, units, errors, warnings}, with exit 1 as well when invalid. */
+  static enableJsonFlag = true
 
-  async run(): Promise<void> {
+  async run(): Promise<ValidateResult> {
     const {flags} = await this.parse(Validate)
     const path = this.locateConfig(flags.config)
     const loaded = loadConfigFile(path)
@@ -32,9 +30,7 @@ export default class Validate extends SchedCommand {
       ? {valid: true, config_path: path, units: loaded.config.units.length, errors: [], warnings: loaded.warnings}
       : {valid: false, config_path: path, units: 0, errors: loaded.errors, warnings: loaded.warnings}
 
-    if (flags.json) {
-      this.logJson(result)
-    } else {
+    if (!this.jsonEnabled()) {
       const c = this.out()
       for (const e of result.errors) this.log(formatIssue(path, e, c))
       for (const w of result.warnings) this.log(`${c.yellow('warning:')} ${formatIssue(path, w, c)}`)
@@ -45,7 +41,8 @@ export default class Validate extends SchedCommand {
         this.log(`${c.red('invalid')} ${path}: ${plural(result.errors.length, 'error')}`)
       }
     }
-    if (!result.valid) this.exit(ExitCode.failure)
+    if (!result.valid) process.exitCode = ExitCode.failure
+    return result
   }
 }
 

@@ -96,7 +96,7 @@ export function stateDirSetting(file: string, home: string = homedir()): string 
 }
 
 /** Displays a key path the way it is written in TOML: tasks."db.backup".parameters[0].kind */
-function formatPath(path: Path): string {
+export function formatPath(path: Path): string {
   let out = ''
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`

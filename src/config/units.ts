@@ -3,6 +3,7 @@ import {CronSyntaxError, parseSchedule, type ScheduleSpec} from '../cron/express
 import {canFire} from '../cron/match.js'
 import {canonicalZone} from '../cron/zone.js'
 import type {Compose, Kind, Parameter, Placement, Unit} from '../core/types.js'
+import {composeCommand} from './compose-command.js'
 import {UNIT_FIELDS, appliesTo} from './fields.js'
 import {readParameters} from './parameters.js'
 import {resolveConfigPath} from './paths.js'
@@ -142,7 +143,9 @@ export function buildUnit(
 
   let compose: Compose | undefined
   if (own.has('compose')) compose = readCompose(own.get('compose'), at('compose'), fail)
-  const run = own.get('run') as string | undefined
+  // The compose file is named relative to sched.toml, as the other paths are.
+  if (compose) compose = {...compose, file: resolveConfigPath(compose.file, ctx.dir, ctx.home)}
+  let run = own.get('run') as string | undefined
   // A run or compose that is written but invalid has already been reported at its own key.
   if (!('run' in raw) && !('compose' in raw)) fail(at(), `${kind} "${name}" has no run command`, 'add run = "the command to execute"')
 
@@ -161,6 +164,11 @@ export function buildUnit(
   if (own.has('parameters')) {
     const scheduled = hasCron || get<boolean>('run_on_start')
     parameters = readParameters(own.get('parameters'), scheduled, (path, message, hint) => fail(at('parameters', ...path), message, hint))
+  }
+
+  if (run === undefined && compose) {
+    if (compose.service) run = composeCommand(kind, {...compose, service: compose.service}, parameters)
+    else fail(at('compose'), `compose names no service, so ${kind} "${name}" has nothing to run`, 'add service = "NAME" to compose, or write run')
   }
 
   const shell = get<string>('shell')
@@ -243,10 +251,16 @@ export function zoneHint(zone: string): string {
   return near ? `did you mean "${near}"?` : 'use an IANA zone name such as "Europe/Bratislava" or "UTC"'
 }
 
-function readCompose(raw: unknown, path: Path, fail: (p: Path, m: string, h?: string) => void): Compose | undefined {
+/** The `compose` table, or undefined when it has an error (each one reported). */
+function readCompose(raw: unknown, path: Path, report: (p: Path, m: string, h?: string) => void): Compose | undefined {
   if (!isTable(raw)) {
-    fail(path, `expected a table {file, project_name, service}, got ${describe(raw)}`)
+    report(path, `expected a table {file, project_name, service}, got ${describe(raw)}`)
     return undefined
+  }
+  let ok = true
+  const fail = (p: Path, m: string, h?: string) => {
+    ok = false
+    report(p, m, h)
   }
   const known = ['file', 'project_name', 'service']
   for (const key of Object.keys(raw)) {
@@ -262,7 +276,7 @@ function readCompose(raw: unknown, path: Path, fail: (p: Path, m: string, h?: st
     if (v instanceof Invalid) fail([...path, key], v.message)
     else out[key] = v
   }
-  return out as unknown as Compose
+  return ok ? (out as unknown as Compose) : undefined
 }
 
 interface ResolvedPaths {

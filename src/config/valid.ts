@@ -7,8 +7,9 @@ export class ConfigInvalidError extends SchedError {
   constructor(
     readonly path: string,
     readonly issues: readonly ConfigIssue[],
+    message = `${path} has ${issues.length} error${issues.length === 1 ? '' : 's'}`,
   ) {
-    super(`${path} has ${issues.length} error${issues.length === 1 ? '' : 's'}`, {hint: `run: sched validate -c ${path}`})
+    super(message, {hint: `run: sched validate -c ${path}`})
   }
 }
 

@@ -15,12 +15,15 @@ export const ExitCode = {
 export class SchedError extends Error {
   readonly exit: number
   readonly hint?: string
+  /** Data a `--json` caller receives with the error (e.g. the run recorded as skipped). */
+  readonly details?: Readonly<Record<string, unknown>>
 
-  constructor(message: string, options: {exit?: number; hint?: string; cause?: unknown} = {}) {
+  constructor(message: string, options: {exit?: number; hint?: string; cause?: unknown; details?: Record<string, unknown>} = {}) {
     super(message, {cause: options.cause})
     this.name = 'SchedError'
     this.exit = options.exit ?? ExitCode.failure
     this.hint = options.hint
+    this.details = options.details
   }
 }
 

@@ -347,17 +347,19 @@ describe('sched CLI', () => {
         }
       })
 
-      it('exits 1 naming the recorded run when the queue is full; --json still prints it', async () => {
+      it('exits 1 naming the recorded run when the queue is full; --json prints it inside the error', async () => {
         await apiRun(b, 'qf', false)
         await apiRun(b, 'qf', false)
         try {
           const res = await b.cli(['trigger', 'qf', '--json'])
           expect(res.code).toBe(1)
-          const m = /run (\S+) of qf was not started: (.*)/.exec(unwrap(res.stderr))
-          expect(m, res.stderr).not.toBeNull()
+          const {error} = JSON.parse(res.stdout)
+          const m = /run (\S+) of qf was not started: (.*)/.exec(error.message)
+          expect(m, res.stdout).not.toBeNull()
           expect(b.run('qf', m![1])).toMatchObject({end_reason: 'queue_full', started_at: null})
           expect(m![2]).toContain('queue full')
-          expect(JSON.parse(res.stdout)).toMatchObject({id: m![1], end_reason: 'queue_full'})
+          expect(error).toMatchObject({exit_code: 1, run: {id: m![1], end_reason: 'queue_full'}})
+          expect(res.stderr).toBe('')
         } finally {
           await api(b, 'POST', '/api/tasks/qf/stop')
         }
@@ -807,7 +809,7 @@ describe('sched CLI', () => {
       const bad = b.path('bad.toml')
       writeFileSync(bad, '[tasks.a]\nrun = "true"\ncron = "@reboot"\n\n[services.s]\nrun = "x"\ncron = "* * * * *"\n')
       const [ok, res, json, missing] = await Promise.all([b.cli(['validate']), bare(['validate', '-c', bad]), bare(['validate', '-c', bad, '--json']), bare(['validate', '-c', b.path('nope.toml')])])
-      expect(ok).toMatchObject({code: 0, stdout: `ok ${b.config}: 13 tasks, 5 services\n`})
+      expect(ok).toMatchObject({code: 0, stdout: `ok ${b.config}: 14 tasks, 6 services\n`})
       expect(res.code).toBe(1)
       expect(res.stdout).toContain(`${bad}:3:1 tasks.a.cron: invalid cron "@reboot"`)
       expect(res.stdout).toContain(`${bad}:7:1 services.s.cron: "cron" applies to tasks only`)

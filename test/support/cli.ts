@@ -45,9 +45,9 @@ export interface Daemon {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-/** Starts `sched serve --port 0` and waits until it announces its URL. */
-export async function startDaemon(config: string, stateDir: string, extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
-  const child = spawn(process.execPath, [BIN, 'serve', '-c', config, '--state-dir', stateDir, '--port', '0', ...extraArgs], {
+/** Starts `sched serve --port 0` (of this checkout, or the `bin` given) and waits until it announces its URL. */
+export async function startDaemon(config: string, stateDir: string, extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}, bin = BIN): Promise<Daemon> {
+  const child = spawn(process.execPath, [bin, 'serve', '-c', config, '--state-dir', stateDir, '--port', '0', ...extraArgs], {
     cwd: ROOT,
     env: {...process.env, NO_COLOR: '1', ...env},
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -284,8 +284,8 @@ const ACCEPTED: Accepted[] = [
     'parameters = [{ key = "REGION", kind = "env", default = "eu" }]',
     [{key: 'REGION', kind: 'env', type: 'string', required: false, default: 'eu', choices: undefined, allow_custom: false, description: ''}],
   ],
-  ['task', 'compose = { file = "docker-compose.yml", project_name = "shop", service = "web" }', {file: 'docker-compose.yml', project_name: 'shop', service: 'web'}],
-  ['service', 'compose = { file = "compose.yml", project_name = "shop" }', {file: 'compose.yml', project_name: 'shop'}],
+  ['task', 'compose = { file = "docker-compose.yml", project_name = "shop", service = "web" }', {file: join(TMP, 'docker-compose.yml'), project_name: 'shop', service: 'web'}],
+  ['service', 'compose = { file = "/srv/compose.yml", project_name = "shop" }', {file: '/srv/compose.yml', project_name: 'shop'}, 'run = "true"'],
   ['task', 'notify = ["ops"]', ['ops'], '[notifiers.ops]\nkind = "ntfy"\ntopic = "alerts"'],
   ['service', 'notify = []', []],
 ]
@@ -302,10 +302,21 @@ describe('accepted unit values', () => {
     expect(unit[keyOf(line) as keyof Unit]).toStrictEqual(expected)
   })
 
-  it('a unit with compose needs no run', () => {
-    const unit = unitOf(config(unitText('service', 'compose = { file = "c.yml", project_name = "p", service = "web" }')), 'u')
-    expect(unit.run).toBe('')
-    expect(unit.compose).toEqual({file: 'c.yml', project_name: 'p', service: 'web'})
+  it('a unit with compose and no run runs its Compose service: up for a service, run --rm for a task', () => {
+    const service = unitOf(config(unitText('service', 'compose = { file = "c.yml", project_name = "p", service = "web" }')), 'u')
+    expect(service.compose).toEqual({file: join(TMP, 'c.yml'), project_name: 'p', service: 'web'})
+    expect(service.run).toBe(`exec docker compose -p p -f ${join(TMP, 'c.yml')} up --no-deps --no-log-prefix --exit-code-from web web`)
+    const task = unitOf(config(unitText('task', `compose = { file = "~/my stack/c.yml", project_name = "p", service = "db-backup" }`)), 'u')
+    expect(task.run).toBe(`exec docker compose -p p -f '${HOME}/my stack/c.yml' run --rm db-backup`)
+  })
+
+  it("a compose task passes env parameters into the container by name and the others as the command's arguments", () => {
+    const text = unitText('task', 'compose = { file = "/c.yml", project_name = "p", service = "job" }', 'parameters = [{ key = "MODE", kind = "env" }, { key = "--full", kind = "flag" }]')
+    expect(unitOf(config(text), 'u').run).toBe('exec docker compose -p p -f /c.yml run --rm -e MODE job "$@"')
+  })
+
+  it('a run written next to compose wins', () => {
+    expect(unitOf(config(unitText('task', 'run = "make backup"', 'compose = { file = "c.yml", project_name = "p", service = "x" }')), 'u').run).toBe('make backup')
   })
 
   it("a service's max_concurrent is its instance count", () => {
@@ -457,6 +468,7 @@ const REJECTED: Rejected[] = [
   r('service', 'parameters = []', TASKS_ONLY),
   r('task', 'compose = "docker-compose.yml"', 'expected a table {file, project_name, service}'),
   r('task', 'compose = { file = "c.yml" }', 'compose needs project_name'),
+  r('service', 'compose = { file = "c.yml", project_name = "p" }', 'compose names no service, so service "u" has nothing to run'),
   r('service', 'compose = { project_name = "p" }', 'compose needs file'),
   r('task', 'notify = "ops"', 'expected an array, got the string "ops"'),
   r('service', 'notify = [""]', 'element 0: must not be empty'),

@@ -1,4 +1,3 @@
-import {Flags} from '@oclif/core'
 import {SchedCommand} from '../../cli/base.js'
 import {renderTable} from '../../cli/table.js'
 import {formatRelative} from '../../cli/time.js'
@@ -16,11 +15,10 @@ export default class ClusterStatusCommand extends SchedCommand {
     {command: "<%= config.bin %> cluster status --json | jq '.nodes[] | select(.state != \"up\") | .name'", description: 'The nodes that are not up.'},
   ]
 
-  static flags = {
-    json: Flags.boolean({summary: 'Print {url, schema_version, db_now, config_hash, local, nodes} as JSON.'}),
-  }
+  /** --json: {url, schema_version, db_now, config_hash, local, nodes}. */
+  static enableJsonFlag = true
 
-  async run(): Promise<void> {
+  async run(): Promise<ClusterStatus> {
     const {flags} = await this.parse(ClusterStatusCommand)
     const config = this.loadConfig(flags.config)
     if (!config.cluster) {
@@ -30,8 +28,8 @@ export default class ClusterStatusCommand extends SchedCommand {
     // Loaded only here: every other command starts without the PostgreSQL client.
     const [{withConnection}, {readClusterStatus}] = await Promise.all([import('../../cluster/db.js'), import('../../cluster/status.js')])
     const status = await withConnection(cluster.url, (sql) => readClusterStatus(sql, redactUrl(cluster.url), {node: cluster.node, configHash: configHash(config.units)}))
-    if (flags.json) this.logJson(status)
-    else this.render(status)
+    if (!this.jsonEnabled()) this.render(status)
+    return status
   }
 
   private render(s: ClusterStatus): void {

@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 import {ExitCode, SchedCommand} from '../../cli/base.js'
 import {refusalError} from '../../cli/control.js'
 import {DaemonClient} from '../../cli/daemon-client.js'
@@ -24,11 +24,10 @@ One attempt, no retries, not recorded in the notification history. Exits 0 when 
     notifier: Args.string({required: true, description: 'The id of a [notifiers.<id>] table.'}),
   }
 
-  static flags = {
-    json: Flags.boolean({summary: 'Print {notifier, kind, ok, status, response, error, duration_ms} as JSON.'}),
-  }
+  /** --json: {notifier, kind, ok, status, response, error, duration_ms}; exit 1 still when not delivered. */
+  static enableJsonFlag = true
 
-  async run(): Promise<void> {
+  async run(): Promise<TestAnswer> {
     const {args, flags} = await this.parse(NotifyTest)
     const {layout, config: local} = this.readContext(flags.config, flags['state-dir'])
     const client = DaemonClient.find(layout)
@@ -46,13 +45,11 @@ One attempt, no retries, not recorded in the notification history. Exits 0 when 
         throw new SchedError(`no notifier "${args.notifier}" in ${config.path}`, {exit: ExitCode.notFound, hint: known.length ? `notifiers: ${known.join(', ')}` : 'declare one as a [notifiers.ID] table'})
       }
     }
-    if (flags.json) this.logJson(answer)
-    else {
-      const c = this.out()
-      const remote = answer.status === null ? '' : ` ${answer.status}${answer.response ? ` ${answer.response.split('\n')[0]}` : ''}`
-      if (answer.ok) this.log(`${c.green('delivered')} through ${answer.notifier} (${answer.kind}) in ${answer.duration_ms} ms: the remote answered${remote || ' ok'}`)
-      else this.log(`${c.red('not delivered')} through ${answer.notifier} (${answer.kind}): ${answer.error ?? 'refused'}`)
-    }
-    if (!answer.ok) this.exit(ExitCode.failure)
+    const c = this.out()
+    const remote = answer.status === null ? '' : ` ${answer.status}${answer.response ? ` ${answer.response.split('\n')[0]}` : ''}`
+    if (answer.ok) this.log(`${c.green('delivered')} through ${answer.notifier} (${answer.kind}) in ${answer.duration_ms} ms: the remote answered${remote || ' ok'}`)
+    else this.log(`${c.red('not delivered')} through ${answer.notifier} (${answer.kind}): ${answer.error ?? 'refused'}`)
+    if (!answer.ok) process.exitCode = ExitCode.failure
+    return answer
   }
 }
