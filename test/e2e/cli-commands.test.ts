@@ -780,6 +780,7 @@ describe('sched CLI', () => {
       expect(JSON.parse(runs.stdout).map((r: RunRecord) => r.id)).toEqual([id])
     })
 
+    // Four CLI processes one after another, one of them a foreground run: slow on a loaded box.
     it('trigger --json prints the final record; refusals keep their exit codes', async () => {
       const res = await b.cli(['trigger', 'hello', '--json'])
       expect(res.code).toBe(0)
@@ -789,7 +790,7 @@ describe('sched CLI', () => {
       expect((await b.cli(['trigger', 'locked'])).code).toBe(1)
       expect(b.runs('p')).toHaveLength(0)
       expect(b.runs('locked')).toHaveLength(0)
-    })
+    }, 90_000)
 
     it('next works and counts @every from now', async () => {
       const res = await b.cli(['next', 'every', '--json', '-n', '1'])
