@@ -132,6 +132,42 @@ async function lateness(triggersPerSecond) {
   }
 }
 
+/**
+ * Cron lateness while every run fails and each failure is a message (coalesce "0s") to a remote
+ * that takes 2 s to answer: delivery must not slow the scheduler.
+ */
+async function notifyStorm() {
+  const {createServer} = await import('node:http')
+  let received = 0
+  const remote = createServer((req, res) => {
+    req.resume()
+    received++
+    setTimeout(() => res.end('ok'), 2000)
+  })
+  await new Promise((resolve) => remote.listen(0, '127.0.0.1', resolve))
+  const config = join(dir('notify'), 'sched.toml')
+  let toml = `[notifiers.slow]\nkind = "webhook"\nurl = "http://127.0.0.1:${remote.address().port}/hook"\nrate_limit = 10000\n\n[[route]]\nnotifiers = ["slow"]\ncoalesce = "0s"\n\n`
+  for (let i = 0; i < 20; i++) toml += `[tasks.sec-${i}]\nrun = "exit 1"\ncron = "* * * * * *"\non_overlap = "skip"\n\n`
+  writeFileSync(config, toml)
+  const state = dir('notify/state')
+  const daemon = await serve(config, state)
+  await sleep(15_000)
+  await daemon.stop()
+  remote.closeAllConnections()
+  remote.close()
+  const lateness = []
+  for (let i = 0; i < 20; i++) {
+    for (const r of endedRuns(state, `sec-${i}`)) {
+      if (r.triggered_by === 'cron' && r.started_at) lateness.push(Date.parse(r.started_at) - Date.parse(r.scheduled_at))
+    }
+  }
+  return {
+    notify_storm_cron_lateness_p50_ms: round(median(lateness)),
+    notify_storm_cron_lateness_p99_ms: round(percentile(lateness, 99)),
+    notify_storm_messages: received,
+  }
+}
+
 async function throughput() {
   const config = join(dir('throughput'), 'sched.toml')
   writeFileSync(config, '[tasks.t]\nrun = "true"\nmax_concurrent = 8\nqueue_max = 10000\n')
@@ -424,6 +460,7 @@ const suites = {
   runs_api: runsApi,
   services: servicesIdle,
   lateness: cronLateness,
+  notify: notifyStorm,
   throughput,
   logs: logCapture,
   rss: async () => ({idle_rss_mb_10_tasks: await idleRss(10), idle_rss_mb_1000_tasks: await idleRss(1000)}),

@@ -12,6 +12,7 @@ import Init from './commands/init.js'
 import List from './commands/list.js'
 import Logs from './commands/logs.js'
 import Next from './commands/next.js'
+import NotifyTest from './commands/notify/test.js'
 import Reload from './commands/reload.js'
 import Restart from './commands/restart.js'
 import Runs from './commands/runs.js'
@@ -37,6 +38,7 @@ export const COMMANDS = {
   list: List,
   logs: Logs,
   next: Next,
+  'notify:test': NotifyTest,
   reload: Reload,
   restart: Restart,
   runs: Runs,

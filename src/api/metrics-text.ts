@@ -57,6 +57,6 @@ export function render(counters: MetricCounters, gauges: Gauges, memory: NodeJS.
 }
 
 /** Label values escape backslash, quote and newline (names cannot hold the latter two, but be exact). */
-function label(value: string): string {
+export function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 }

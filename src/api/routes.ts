@@ -1,4 +1,5 @@
 import type {Daemon} from '../engine/daemon.js'
+import type {Notifications} from '../notify/notifications.js'
 import type {StateLayout} from '../state/layout.js'
 import type {Access} from './access/access.js'
 import type {DashboardAssets} from './dashboard/assets.js'
@@ -7,21 +8,23 @@ import {daemonRoutes} from './routes/daemon.js'
 import {dashboardRoutes} from './routes/dashboard.js'
 import {logRoutes} from './routes/logs.js'
 import {nextRoutes} from './routes/next.js'
+import {notificationRoutes} from './routes/notifications.js'
 import {overviewRoutes} from './routes/overview.js'
 import {runRoutes} from './routes/runs.js'
 import {sessionRoutes} from './routes/session.js'
 import {taskRoutes} from './routes/tasks.js'
 
 /** The route table. The census test walks it to prove every /api route demands credentials. */
-export function apiRoutes(daemon: Daemon, layout: StateLayout, access: Access, dashboard: DashboardAssets): Route[] {
+export function apiRoutes(daemon: Daemon, layout: StateLayout, access: Access, dashboard: DashboardAssets, notifications: Notifications): Route[] {
   return [
-    ...daemonRoutes(daemon),
+    ...daemonRoutes(daemon, () => notifications.metricsText()),
     ...taskRoutes(daemon),
     ...runRoutes(daemon),
     ...logRoutes(daemon, layout),
     ...sessionRoutes(access),
     ...overviewRoutes(daemon),
     ...nextRoutes(daemon),
+    ...notificationRoutes(notifications),
     ...dashboardRoutes(dashboard),
   ]
 }

@@ -4,6 +4,7 @@ import {CONTROL_ACTIONS, type ControlAnswer} from '../engine/control.js'
 import type {ReloadAnswer} from '../engine/daemon.js'
 import {REFUSALS, type Refusal, TRIGGER_OUTCOMES, type TriggerAnswer} from '../engine/outcomes.js'
 import type {ServiceState} from '../engine/supervisor.js'
+import type {NotifyTestAnswer, TestAnswer} from '../notify/notifications.js'
 import type {PublicRun} from '../state/run-record.js'
 
 /**
@@ -62,3 +63,21 @@ export const isControlAnswer: AnswerCheck<ControlAnswer> = (value): value is Con
 
 export const isReloadAnswer: AnswerCheck<ReloadAnswer> = (value): value is ReloadAnswer =>
   isRefusal(value) || (isObject(value) && value.ok === true && isListOf(value.added, isString) && isListOf(value.removed, isString) && isListOf(value.changed, isString))
+
+const isStringOrNull = (value: unknown): value is string | null => value === null || isString(value)
+
+function isTestAnswer(value: unknown): value is TestAnswer {
+  return (
+    isObject(value) &&
+    isString(value.notifier) &&
+    isString(value.kind) &&
+    typeof value.ok === 'boolean' &&
+    (value.status === null || typeof value.status === 'number') &&
+    isString(value.response) &&
+    isStringOrNull(value.error) &&
+    typeof value.duration_ms === 'number'
+  )
+}
+
+export const isNotifyTestAnswer: AnswerCheck<NotifyTestAnswer> = (value): value is NotifyTestAnswer =>
+  isRefusal(value) || (isObject(value) && value.ok === true && isTestAnswer(value.result))

@@ -10,7 +10,8 @@ import type {StateLayout} from '../state/layout.js'
 import type {RunRecord} from '../state/run-record.js'
 import {type DaemonRequest, awaitResponse, writeRequest} from '../state/requests.js'
 import {RunStore} from '../state/runs.js'
-import {type AnswerCheck, isControlAnswer, isReloadAnswer, isTriggerAnswer} from './answers.js'
+import type {NotifyTestAnswer} from '../notify/notifications.js'
+import {type AnswerCheck, isControlAnswer, isNotifyTestAnswer, isReloadAnswer, isTriggerAnswer} from './answers.js'
 
 /** How long a running daemon may take to pick up a request before the CLI gives up. */
 const ANSWER_TIMEOUT_MS = 10_000
@@ -52,6 +53,11 @@ export class DaemonClient {
 
   reload(): Promise<ReloadAnswer> {
     return this.ask({type: 'reload'}, isReloadAnswer)
+  }
+
+  /** One test message through a notifier; `sendMs` is how long the remote may take to answer. */
+  notifyTest(notifier: string, sendMs: number): Promise<NotifyTestAnswer> {
+    return this.ask({type: 'notify-test', notifier}, isNotifyTestAnswer, sendMs)
   }
 
   /**

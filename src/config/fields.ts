@@ -7,6 +7,7 @@ import {
   bool,
   bytes,
   duration,
+  httpUrl,
   int,
   nonEmpty,
   oneOf,
@@ -85,6 +86,8 @@ export const UNIT_FIELDS: Readonly<Record<string, UnitField>> = {
   log_on_full: field(both, true, oneOf(LOG_ON_FULL), 'drop_old'),
   keep_runs: field(both, true, int(0, MAX_INT), 0),
   keep_for: durationField(both, true, 0),
+  // Notifier ids: a route for this unit's failures (checked against [notifiers] by notify.ts).
+  notify: field(both, true, arrayOf(nonEmpty), []),
   // Read by parameters.ts and compose.ts; listed so key checks and "did you mean" know them.
   parameters: field(task, false, (raw) => raw, []),
   compose: field(both, false, (raw) => raw, undefined),
@@ -109,10 +112,12 @@ export const DAEMON_FIELDS: Readonly<Record<string, SectionField>> = {
   shutdown_timeout: {read: duration(), default: 10 * NS.s, isDuration: true},
   state_dir: {read: nonEmpty, default: undefined},
   max_storage: {read: bytes(0), default: 0},
+  // The dashboard's address as people reach it: notifications link to <public_url>/runs/<id>.
+  public_url: {read: httpUrl, default: undefined},
 }
 
 export const SCHEDULER_FIELDS: Readonly<Record<string, SectionField>> = {
   timezone: {read: nonEmpty, default: undefined},
 }
 
-export const TOP_LEVEL = ['daemon', 'scheduler', 'cluster', 'defaults', 'tasks', 'services'] as const
+export const TOP_LEVEL = ['daemon', 'scheduler', 'cluster', 'defaults', 'tasks', 'services', 'notifiers', 'route'] as const

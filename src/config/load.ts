@@ -4,10 +4,12 @@ import {dirname, resolve} from 'node:path'
 import type {ScheduleSpec} from '../cron/expression.js'
 import {canonicalZone, hostZone} from '../cron/zone.js'
 import {errorMessage} from '../core/errors.js'
+import type {NotifyConfig} from '../core/notify.js'
 import type {ClusterSettings, DaemonSettings, Kind, SchedulerSettings, Unit} from '../core/types.js'
 import {CLUSTER_FIELDS, CLUSTER_URL_ENV, clusterSettings} from './cluster.js'
 import {readDotenv} from './dotenv.js'
 import {DAEMON_FIELDS, INHERITABLE_KEYS, SCHEDULER_FIELDS, type SectionField, TOP_LEVEL, UNIT_FIELDS} from './fields.js'
+import {type UnitNotify, readNotify} from './notify.js'
 import {resolveConfigPath} from './paths.js'
 import {suggest} from './suggest.js'
 import {type Path, type TomlDocument, TomlSyntaxError, parseToml} from './toml.js'
@@ -34,6 +36,8 @@ export interface Config {
   readonly schedules: ReadonlyMap<string, ScheduleSpec>
   /** Values from each unit's secrets_file; never serialised. */
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>
+  /** Notifiers and routes (SPEC §14); their credentials are never serialised either. */
+  readonly notify: NotifyConfig
   readonly warnings: readonly ConfigIssue[]
   /** Every file and directory besides the config whose state the load read: env and secrets files, working directories, shells. */
   readonly inputs: readonly string[]
@@ -47,7 +51,7 @@ export interface LoadOptions {
   readonly isRoot?: boolean
   readonly home?: string
   readonly hostZone?: string
-  /** For SCHED_CLUSTER_URL; process.env unless given. */
+  /** For SCHED_CLUSTER_URL and `"env:NAME"` notifier settings; process.env unless given. */
   readonly env?: NodeJS.ProcessEnv
   /** The default `[cluster] node`; the host name unless given. */
   readonly hostname?: string
@@ -124,7 +128,8 @@ class Loader {
     for (const key of Object.keys(root)) {
       if (!(TOP_LEVEL as readonly string[]).includes(key)) {
         const near = suggest(key, TOP_LEVEL)
-        this.error([key], `unknown table or key "${key}"`, near ? `did you mean [${near}]?` : `the file holds ${TOP_LEVEL.map((t) => `[${t}]`).join(', ')}`)
+        const header = (t: string) => (t === 'route' ? '[[route]]' : `[${t}]`)
+        this.error([key], `unknown table or key "${key}"`, near ? `did you mean ${header(near)}?` : `the file holds ${TOP_LEVEL.map(header).join(', ')}`)
       }
     }
     const daemon = this.readSection('daemon', DAEMON_FIELDS) as unknown as DaemonSettings & {state_dir?: string}
@@ -142,6 +147,7 @@ class Loader {
     const units: Unit[] = []
     const schedules = new Map<string, ScheduleSpec>()
     const secrets = new Map<string, Record<string, string>>()
+    const notifyOf: UnitNotify[] = []
     const owner = new Map<string, Kind>()
     const dependsOn = new Map<string, readonly (string | undefined)[]>()
     const ctx = {
@@ -182,12 +188,24 @@ class Loader {
         const built = buildUnit(kind, name, raw, defaults, ctx)
         if (!built) continue
         units.push(built.unit)
+        notifyOf.push({unit: built.unit, path: built.notifyPath})
         if (built.schedule) schedules.set(name, built.schedule)
         if (Object.keys(built.secrets).length) secrets.set(name, built.secrets)
       }
     }
     this.checkDependencies(dependsOn, owner)
     units.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    notifyOf.sort((a, b) => (a.unit.name < b.unit.name ? -1 : a.unit.name > b.unit.name ? 1 : 0))
+    const defaultSecrets = defaults.get('secrets_file')
+    const notify = readNotify(root, notifyOf, {
+      dir: this.dir,
+      home: this.home,
+      env: this.options.env ?? process.env,
+      error: (p, m, h) => this.error(p, m, h),
+      warn: (p, m, h) => this.warn(p, m, h),
+      dotenv: (p, file) => this.dotenv(p, file),
+      defaultSecrets: defaultSecrets ? this.dotenv(['defaults', 'secrets_file'], resolveConfigPath(defaultSecrets.value as string, this.dir, this.home)) : undefined,
+    })
 
     const warnings = this.issues(this.warnings)
     if (this.errors.length) return {ok: false, path: this.path, errors: this.issues(this.errors), warnings}
@@ -196,12 +214,13 @@ class Loader {
       warnings,
       config: {
         path: this.path,
-        daemon: {...daemon, state_dir},
+        daemon: {...daemon, state_dir, ...(daemon.public_url ? {public_url: daemon.public_url.replace(/\/+$/, '')} : {})},
         scheduler: {timezone: zone},
         ...(cluster ? {cluster} : {}),
         units,
         schedules,
         secrets,
+        notify,
         warnings,
         inputs: [...new Set([...this.dotenvCache.keys(), ...this.executables.keys(), ...units.map((u) => u.working_dir)])].filter(Boolean).sort(),
       },

@@ -36,6 +36,8 @@ export interface BuiltUnit {
   readonly unit: Unit
   readonly schedule?: ScheduleSpec
   readonly secrets: Record<string, string>
+  /** Where the unit's `notify` list is written (its own key, or `[defaults]`), for errors about its ids. */
+  readonly notifyPath: Path
 }
 
 export function section(kind: Kind): 'tasks' | 'services' {
@@ -229,8 +231,9 @@ export function buildUnit(
     keep_for: get('keep_for'),
     parameters,
     compose,
+    notify: get('notify'),
   }
-  return {unit, schedule, secrets}
+  return {unit, schedule, secrets, notifyPath: own.has('notify') || !defaults.has('notify') ? at('notify') : ['defaults', 'notify']}
 }
 
 function kindHint(key: string, kind: Kind): string {

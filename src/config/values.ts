@@ -135,6 +135,15 @@ export const absolutePath: Reader<string> = (raw) => {
   return s.startsWith('/') ? s : new Invalid(`must be an absolute path, got "${s}"`)
 }
 
+/** An absolute http(s) URL. */
+export const httpUrl: Reader<string> = (raw) => {
+  const s = nonEmpty(raw)
+  if (s instanceof Invalid) return s
+  if (!URL.canParse(s)) return new Invalid(`expected an http(s) URL, got ${describe(raw)}`, 'write the whole URL, e.g. "https://example.com/path"')
+  const {protocol} = new URL(s)
+  return protocol === 'http:' || protocol === 'https:' ? s : new Invalid(`expected an http(s) URL, got ${describe(raw)}`)
+}
+
 export const umask: Reader<string> = (raw) => {
   const s = str(raw)
   if (s instanceof Invalid) return new Invalid(`${s.message}`, typeof raw === 'number' ? 'write it as an octal string, e.g. umask = "027"' : undefined)

@@ -92,6 +92,8 @@ export interface Unit {
   readonly keep_for: number
   readonly parameters: readonly Parameter[]
   readonly compose?: Compose
+  /** Notifier ids that hear of this unit's failures (a route of its own; not a task-object field). */
+  readonly notify: readonly string[]
 }
 
 export interface DaemonSettings {
@@ -101,6 +103,8 @@ export interface DaemonSettings {
   /** Absolute, or undefined when the config does not set it. */
   readonly state_dir?: string
   readonly max_storage: number
+  /** Where people reach the dashboard (no trailing slash); notifications link to its run pages. */
+  readonly public_url?: string
 }
 
 /** `[cluster]` (SPEC §13): several daemons sharing one schedule through PostgreSQL. */

@@ -6,7 +6,9 @@ export type ConfigDiff =
 
 /**
  * What a reload would change (SPEC §8): units added, removed, and changed — any field, or its
- * secrets. `[daemon]`, `[scheduler]` and `[cluster]` cannot change without a restart.
+ * secrets. `[daemon]`, `[scheduler]` and `[cluster]` cannot change without a restart. Notifiers,
+ * routes and a unit's `notify` only decide who hears of its runs: they take effect without
+ * counting as a change (a service is not restarted for them).
  */
 export function diffConfigs(current: Config, next: Config): ConfigDiff {
   for (const section of ['daemon', 'scheduler', 'cluster'] as const) {
@@ -14,7 +16,7 @@ export function diffConfigs(current: Config, next: Config): ConfigDiff {
       return {ok: false, message: `[${section}] changed: restart required (sched serve); nothing changed`}
     }
   }
-  const fingerprints = (config: Config) => new Map(config.units.map((u) => [u.name, JSON.stringify([u, config.secrets.get(u.name) ?? null])]))
+  const fingerprints = (config: Config) => new Map(config.units.map(({notify: _notify, ...u}) => [u.name, JSON.stringify([u, config.secrets.get(u.name) ?? null])]))
   const before = fingerprints(current)
   const after = fingerprints(next)
   const added = [...after.keys()].filter((n) => !before.has(n))

@@ -1,3 +1,4 @@
+import {EventEmitter} from 'node:events'
 import {type Config, type LoadOptions, loadConfigFile} from '../config/load.js'
 import {scheduleFor} from '../cron/schedule.js'
 import type {Clock} from '../core/clock.js'
@@ -81,11 +82,12 @@ export class Daemon {
     this.books = new UnitBooks(layout, (path, error) => logger.error('state.write_failed', {path, error}))
     this.gate = new JitterGate(clock)
     const unit = (name: string) => this.units.get(name)
-    this.records = new DurableRecords(this.journal, {clock, logger})
+    const disk = new EventEmitter().setMaxListeners(0)
+    this.records = new DurableRecords(this.journal, {clock, logger, onDiskFull: (error) => disk.emit('disk.full', error)})
     this.owner = createRunOwner({clock, logger, layout, store: this.records, launcher: options.launcher, config: () => this.cfg, unit})
     this.supervisor = new Supervisor({clock, logger, runs: this.owner})
     this.control = new Control({owner: this.owner, supervisor: this.supervisor, store: this.store, unit})
-    this.view = new RunView(this.owner, this.supervisor, this.store, clock)
+    this.view = new RunView(this.owner, this.supervisor, this.store, clock, disk)
     this.fires = new CronFires({clock, logger, owner: this.owner, books: this.books, gate: this.gate})
     this.retention = new RetentionSweep({clock, logger, store: this.store, journal: this.journal, view: this.view, policy: () => ({units: this.units, maxStorage: this.cfg.daemon.max_storage})})
     this.scheduler = new Scheduler(clock, (due) => this.fires.tick(due))
@@ -147,7 +149,9 @@ export class Daemon {
     const entries = this.store.listAll()
     const recovered = await recoverRuns(this.store, this.journal, entries.filter((e) => e.state === 'active'), now, logger)
     this.view.load(entries)
-    for (const record of recovered.crashed) this.view.upsert(record)
+    // Runs the dead daemon left behind end now, told like any other end (run index, metrics, and
+    // whoever listens to the run events: notifications report them as run.crashed).
+    for (const record of recovered.crashed) this.owner.emit('run.ended', record)
     await this.retention.sweep()
 
     // Anchors are read before any boot-time run exists, so a run_on_start run cannot hide a gap.

@@ -1,3 +1,4 @@
+import type {EventEmitter} from 'node:events'
 import type {Clock, TimerHandle} from '../core/clock.js'
 import {type RunRecord, publicRun} from '../state/run-record.js'
 import type {RunEntry, RunStore} from '../state/runs.js'
@@ -18,6 +19,8 @@ export class RunView {
     private readonly supervisor: Supervisor,
     private readonly store: RunStore,
     private readonly clock: Clock,
+    /** Emits `disk.full` ({error}) when run records stop reaching the disk for want of space. */
+    private readonly disk: EventEmitter,
   ) {
     owner.on('run.created', (record: RunRecord) => this.index.upsert(record))
     owner.on('run.ended', (record: RunRecord) => this.index.upsert(record))
@@ -26,10 +29,6 @@ export class RunView {
 
   load(entries: readonly RunEntry[]): void {
     this.index.load(entries)
-  }
-
-  upsert(record: RunRecord): void {
-    this.index.upsert(record)
   }
 
   forget(ids: ReadonlySet<string>): void {
@@ -60,7 +59,7 @@ export class RunView {
 
   /**
    * Lifecycle events for GET /api/events: run.created, run.started, run.ended (the run) and
-   * service.state ({name, status, instances}). Returns the unsubscribe function.
+   * service.state ({name, status, instances}), disk.full ({error}). Returns the unsubscribe function.
    */
   onEvent(listener: (event: string, data: unknown) => void): () => void {
     const forRun = (event: string) => (record: RunRecord) => listener(event, publicRun(record))
@@ -70,9 +69,12 @@ export class RunView {
       if (state) listener('service.state', {name, ...state})
     }
     this.supervisor.on('service.state', onService)
+    const onDisk = (error: string) => listener('disk.full', {error})
+    this.disk.on('disk.full', onDisk)
     return () => {
       for (const [event, fn] of handlers) this.owner.off(event, fn)
       this.supervisor.off('service.state', onService)
+      this.disk.off('disk.full', onDisk)
     }
   }
 

@@ -10,6 +10,8 @@ import {ExitCode, SchedError, errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import {Daemon} from '../engine/daemon.js'
 import {ThreadLauncher} from '../engine/runner/thread-launcher.js'
+import {daemonSource} from '../notify/daemon-source.js'
+import {Notifications} from '../notify/notifications.js'
 import {type StateClaim, claimStateDir} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
 import {RequestWatcher} from '../state/requests.js'
@@ -47,6 +49,7 @@ export class DaemonHost {
     private readonly claim: StateClaim,
     readonly daemon: Daemon,
     private readonly launcher: ThreadLauncher,
+    readonly notifications: Notifications,
   ) {}
 
   static async start(options: HostOptions): Promise<{host: DaemonHost; info: HostInfo}> {
@@ -54,10 +57,13 @@ export class DaemonHost {
     const claim = await claimStateDir(layout, {mode: 'serve', config_path: config.path})
     const launcher = new ThreadLauncher({daemonEnv: process.env})
     const daemon = new Daemon({config, layout, clock: systemClock, logger, launcher, startedAt: Date.parse(claim.info.started_at)})
-    const host = new DaemonHost(options, claim, daemon, launcher)
+    const notifications = new Notifications({source: daemonSource(daemon), layout, clock: systemClock, logger})
+    const host = new DaemonHost(options, claim, daemon, launcher, notifications)
     try {
+      // Listening first: runs that crashed with the last daemon and missed ticks are told at boot.
+      notifications.start()
       await daemon.start()
-      host.requests = new RequestWatcher(layout, (request) => handleRequest(daemon, request), (message) => logger.error('requests.error', {message}))
+      host.requests = new RequestWatcher(layout, (request) => handleRequest({daemon, notifications}, request), (message) => logger.error('requests.error', {message}))
       host.requests.start()
       let url: string | undefined
       let tokenSource: string | undefined
@@ -78,7 +84,7 @@ export class DaemonHost {
 
   private listen(host: string, port: number, token: string): Promise<string> {
     const access = new Access(token, systemClock.now)
-    const routes = apiRoutes(this.daemon, this.options.layout, access, DashboardAssets.load())
+    const routes = apiRoutes(this.daemon, this.options.layout, access, DashboardAssets.load(), this.notifications)
     const server = createApiServer({routes, access, logger: this.options.logger})
     this.server = server
     return new Promise((resolve, reject) => {
@@ -104,6 +110,7 @@ export class DaemonHost {
       })
     }
     await this.daemon.stop()
+    await this.notifications.stop()
     await this.launcher.close()
     this.claim.release()
   }

@@ -1,6 +1,7 @@
 import type {Daemon} from '../engine/daemon.js'
 import {type TriggerAnswer} from '../engine/outcomes.js'
 import type {TriggerResult} from '../engine/run-owner.js'
+import type {Notifications} from '../notify/notifications.js'
 import {publicRun} from '../state/run-record.js'
 import type {RequestEnvelope} from '../state/requests.js'
 
@@ -10,7 +11,7 @@ export function triggerAnswer(result: TriggerResult): TriggerAnswer {
 }
 
 /** Applies a CLI request read from the state directory through the same engine calls as the API. */
-export async function handleRequest(daemon: Daemon, request: RequestEnvelope): Promise<object> {
+export async function handleRequest({daemon, notifications}: {daemon: Daemon; notifications: Notifications}, request: RequestEnvelope): Promise<object> {
   switch (request.type) {
     case 'trigger':
       return triggerAnswer(await daemon.owner.trigger({unit: request.unit, source: 'cli', params: request.params}))
@@ -22,5 +23,7 @@ export async function handleRequest(daemon: Daemon, request: RequestEnvelope): P
       return daemon.control.restart(request.unit)
     case 'reload':
       return daemon.reload()
+    case 'notify-test':
+      return notifications.test(request.notifier)
   }
 }

@@ -23,6 +23,8 @@ export interface DiskHealth {
 export interface DurableRecordsOptions {
   readonly clock: Clock
   readonly logger: Logger
+  /** Told once each time writes start failing for want of space (the `disk.full` notification). */
+  readonly onDiskFull?: (error: string) => void
   /** First retry delay; doubles after each failed round up to maxRetryMs. */
   readonly firstRetryMs?: number
   readonly maxRetryMs?: number
@@ -168,6 +170,7 @@ export class DurableRecords {
       error: describeWriteError(error),
       hint: 'run records are kept in memory and written when the state directory takes writes again; a trigger that cannot be recorded is refused',
     })
+    if (event === 'disk.full') this.options.onDiskFull?.(describeWriteError(error))
   }
 
   private scheduleRetry(): void {

@@ -58,6 +58,21 @@ export class StateLayout {
     return join(this.root, 'journal')
   }
 
+  /** Notifications written before they are sent (one file per message), removed once settled. */
+  get outboxDir(): string {
+    return join(this.root, 'outbox')
+  }
+
+  /** Settled notifications, newest kept, for GET /api/notifications. */
+  get notificationsDir(): string {
+    return join(this.root, 'notifications')
+  }
+
+  /** Which tasks are failing and which services FATAL, as notifications last reported them. */
+  get notifyStateFile(): string {
+    return join(this.root, 'notify.json')
+  }
+
   get corruptDir(): string {
     return join(this.root, 'corrupt')
   }

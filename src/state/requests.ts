@@ -16,6 +16,7 @@ export type DaemonRequest =
   | {readonly type: 'stop'; readonly target: string}
   | {readonly type: 'start' | 'restart'; readonly unit: string}
   | {readonly type: 'reload'}
+  | {readonly type: 'notify-test'; readonly notifier: string}
 
 export type RequestEnvelope = DaemonRequest & {readonly v: number; readonly id: string; readonly created_at: string}
 

@@ -4,6 +4,7 @@ import type {Browser, BrowserContext, Page} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {api, rawRequest} from '../support/control.js'
 import {ROOT} from '../support/cli.js'
+import {Recorder} from '../support/notify-servers.js'
 import {Sandbox} from '../support/sandbox.js'
 import {launchChromium, screenshots, signInLink} from './browser.js'
 
@@ -152,6 +153,31 @@ describe('the dashboard in a browser', {timeout: 60_000}, () => {
     expect(texts.join('\n')).toMatch(/tasks\.broken\.cron.*\d+:\d+: /)
     await screenshots(page, 'daemon')
     b.write(EXAMPLE)
+  })
+
+  it('the notifications page lists what was sent, with its status and a link to the run', async () => {
+    const hook = await new Recorder().start()
+    try {
+      hook.script('/hook', {status: 503, body: 'busy'})
+      b.write(`${EXAMPLE}\n[notifiers.hook]\nkind = "webhook"\nurl = "${hook.url}/hook"\n\n[[route]]\ntasks = ["alarm"]\nnotifiers = ["hook"]\n\n[tasks.alarm]\nrun = "exit 3"\n`)
+      expect((await api(b, 'POST', '/api/daemon/reload')).status).toBe(200)
+      const run = (await api(b, 'POST', '/api/tasks/alarm/run', {body: {}})).body
+      await page.goto(`${b.daemon!.url}/notifications`)
+      await page.getByRole('heading', {name: 'Notifications'}).waitFor()
+      // The first attempt met a 503; the retry (5 s later) delivers it, and Refresh shows it sent.
+      await hook.waitFor('/hook', 1, 40_000)
+      await page.getByRole('button', {name: 'Refresh'}).click()
+      const row = page.locator('table.runs tbody tr', {has: page.getByRole('link', {name: 'alarm failed: exited with code 3'})})
+      await expect.poll(() => row.locator('.badge').textContent(), {timeout: 10_000}).toBe('sent')
+      expect(await row.textContent()).toContain('run.failed')
+      expect(await row.locator('td').last().textContent()).toBe('2')
+      expect(await row.getByRole('link', {name: 'alarm failed: exited with code 3'}).getAttribute('href')).toBe(`/runs/${run.id}`)
+      await screenshots(page, 'notifications')
+    } finally {
+      b.write(EXAMPLE)
+      await api(b, 'POST', '/api/daemon/reload')
+      await hook.stop()
+    }
   })
 
   it('signs out, after which the API refuses the old cookie', async () => {

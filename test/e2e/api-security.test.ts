@@ -7,6 +7,7 @@ import {apiRoutes} from '../../src/api/routes.js'
 import type {Route} from '../../src/api/router.js'
 import {SIGN_IN, needsCredentials} from '../../src/api/server.js'
 import type {Daemon} from '../../src/engine/daemon.js'
+import type {Notifications} from '../../src/notify/notifications.js'
 import {StateLayout} from '../../src/state/layout.js'
 import {api, rawRequest as raw} from '../support/control.js'
 import {Sandbox, unwrap} from '../support/sandbox.js'
@@ -19,7 +20,7 @@ import {Sandbox, unwrap} from '../support/sandbox.js'
  */
 
 /** The route table, built without a daemon: handlers close over it but are never called here. */
-const ROUTES: Route[] = apiRoutes({} as Daemon, new StateLayout('/nonexistent'), new Access('x', () => 0), DashboardAssets.load('/nonexistent'))
+const ROUTES: Route[] = apiRoutes({} as Daemon, new StateLayout('/nonexistent'), new Access('x', () => 0), DashboardAssets.load('/nonexistent'), {} as Notifications)
 
 /** The dashboard's pages and files (SPEC §12): public, they hold no data. */
 const DASHBOARD_ROUTES = ['GET /', 'GET /tasks/:unit', 'GET /runs/:run', 'GET /daemon', 'GET /notifications', 'GET /assets/:file']
@@ -47,6 +48,7 @@ const SPEC_ROUTES = [
   'DELETE /api/session',
   'GET /api/overview',
   'GET /api/tasks/:name/next',
+  'GET /api/notifications',
   ...DASHBOARD_ROUTES,
 ]
 
@@ -263,7 +265,7 @@ describe('against a live daemon', () => {
     for (const [path, text] of sentinels) expect(readFileSync(path, 'utf8'), path).toBe(text)
     expect(snapshot(b.dir.path, b.state)).toEqual(outside)
     const state = readdirSync(b.state).filter((f) => !f.endsWith('.tmp'))
-    for (const f of state) expect(['daemon.json', 'claim.lock', 'api-token', 'runs', 'logs', 'units', 'requests', 'journal', 'compiled.json'], f).toContain(f)
+    for (const f of state) expect(['daemon.json', 'claim.lock', 'api-token', 'runs', 'logs', 'units', 'requests', 'journal', 'compiled.json', 'outbox', 'notifications', 'notify.json'], f).toContain(f)
     for (const sub of ['runs', 'logs']) {
       for (const f of readdirSync(join(b.state, sub))) expect(UNITS, `${sub}/${f}`).toContain(f)
     }

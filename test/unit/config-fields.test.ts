@@ -138,6 +138,7 @@ describe('unit field defaults', () => {
     keep_for: 0,
     parameters: [],
     compose: undefined,
+    notify: [],
   }
   // Only restart differs by kind (and a service's max_concurrent mirrors instances).
   const serviceDefaults = {...taskDefaults, restart: 'always'}
@@ -285,6 +286,8 @@ const ACCEPTED: Accepted[] = [
   ],
   ['task', 'compose = { file = "docker-compose.yml", project_name = "shop", service = "web" }', {file: join(TMP, 'docker-compose.yml'), project_name: 'shop', service: 'web'}],
   ['service', 'compose = { file = "/srv/compose.yml", project_name = "shop" }', {file: '/srv/compose.yml', project_name: 'shop'}, 'run = "true"'],
+  ['task', 'notify = ["ops"]', ['ops'], '[notifiers.ops]\nkind = "ntfy"\ntopic = "alerts"'],
+  ['service', 'notify = []', []],
 ]
 
 describe('accepted unit values', () => {
@@ -467,6 +470,8 @@ const REJECTED: Rejected[] = [
   r('task', 'compose = { file = "c.yml" }', 'compose needs project_name'),
   r('service', 'compose = { file = "c.yml", project_name = "p" }', 'compose names no service, so service "u" has nothing to run'),
   r('service', 'compose = { project_name = "p" }', 'compose needs file'),
+  r('task', 'notify = "ops"', 'expected an array, got the string "ops"'),
+  r('service', 'notify = [""]', 'element 0: must not be empty'),
 ]
 
 describe('rejected unit values', () => {
@@ -556,14 +561,14 @@ describe('unknown keys', () => {
     ['task', 'did you mean [tasks]?'],
     ['Services', 'did you mean [services]?'],
     ['default', 'did you mean [defaults]?'],
-    ['jobs', 'the file holds [daemon], [scheduler], [cluster], [defaults], [tasks], [services]'],
+    ['jobs', 'the file holds [daemon], [scheduler], [cluster], [defaults], [tasks], [services], [notifiers], [[route]]'],
   ])('unknown top-level table [%s.x]', (table, hint) => {
     expect(errors(`\n[${table}.x]\nrun = "true"\n`)).toStrictEqual([{key: table, line: 2, column: 1, message: `unknown table or key "${table}"`, hint}])
   })
 
   it('a top-level key that is not a table', () => {
     expect(errors('timeout = "5s"\n[tasks.t]\nrun = "true"\n')).toStrictEqual([
-      {key: 'timeout', line: 1, column: 1, message: 'unknown table or key "timeout"', hint: 'the file holds [daemon], [scheduler], [cluster], [defaults], [tasks], [services]'},
+      {key: 'timeout', line: 1, column: 1, message: 'unknown table or key "timeout"', hint: 'the file holds [daemon], [scheduler], [cluster], [defaults], [tasks], [services], [notifiers], [[route]]'},
     ])
   })
 
@@ -580,9 +585,9 @@ describe('unknown keys', () => {
 describe('[daemon] and [scheduler]', () => {
   it('defaults when unset', () => {
     const cfg = config('')
-    expect(cfg.daemon).toStrictEqual({host: '127.0.0.1', port: 9477, shutdown_timeout: 10 * S, state_dir: undefined, max_storage: 0})
+    expect(cfg.daemon).toStrictEqual({host: '127.0.0.1', port: 9477, shutdown_timeout: 10 * S, state_dir: undefined, max_storage: 0, public_url: undefined})
     expect(cfg.scheduler).toStrictEqual({timezone: 'UTC'})
-    expect(Object.keys(DAEMON_FIELDS).sort()).toEqual(['host', 'max_storage', 'port', 'shutdown_timeout', 'state_dir'])
+    expect(Object.keys(DAEMON_FIELDS).sort()).toEqual(['host', 'max_storage', 'port', 'public_url', 'shutdown_timeout', 'state_dir'])
   })
 
   it.each<[string, keyof Config['daemon'], unknown]>([
@@ -682,6 +687,7 @@ describe('[defaults]', () => {
         'log_on_full',
         'keep_runs',
         'keep_for',
+        'notify',
       ].sort(),
     )
   })
@@ -706,6 +712,7 @@ describe('[defaults]', () => {
     ['log_on_full = "kill_task"', 'service', 'kill_task'],
     ['keep_runs = 5', 'task', 5],
     ['keep_for = "1d"', 'service', D],
+    ['notify = ["ops"]', 'task', ['ops']],
   ]
 
   it('the inheritance table covers every inheritable key', () => {
@@ -715,7 +722,8 @@ describe('[defaults]', () => {
   it.each(INHERITED)('[defaults] %s applies to a %s that does not set it', (line, kind, expected) => {
     // A cron schedule on the task keeps jitter meaningful.
     const body = kind === 'task' ? `run = "true"\n${CRON}` : 'run = "true"'
-    const cfg = config(`[defaults]\n${line}\n[${sectionOf(kind)}.u]\n${body}\n`)
+    // notify names a notifier: one is declared for every row (unused, it is only a warning).
+    const cfg = config(`[defaults]\n${line}\n[${sectionOf(kind)}.u]\n${body}\n[notifiers.ops]\nkind = "ntfy"\ntopic = "alerts"\n`)
     expect(unitOf(cfg, 'u')[keyOf(line) as keyof Unit]).toStrictEqual(expected)
   })
 

@@ -86,7 +86,7 @@ const MISTAKES: Mistake[] = [
     message: '"max_concurrent" cannot be set in [defaults]',
     hint:
       'set it on each unit; [defaults] takes catch_up, max_catch_up_runs, jitter, timeout, exit_codes, restart_delay, restart_backoff, ' +
-      'healthy_after, start_retries, graceful_stop, stop_signal, shell, env, env_file, secrets_file, log_max_size, log_on_full, keep_runs, keep_for',
+      'healthy_after, start_retries, graceful_stop, stop_signal, shell, env, env_file, secrets_file, log_max_size, log_on_full, keep_runs, keep_for, notify',
     fix: ['max_concurrent = 2', 'timeout = "1h"'],
   },
   {
@@ -103,7 +103,7 @@ const MISTAKES: Mistake[] = [
     line: 39,
     column: 1,
     message: 'unknown table or key "logging"',
-    hint: 'the file holds [daemon], [scheduler], [cluster], [defaults], [tasks], [services]',
+    hint: 'the file holds [daemon], [scheduler], [cluster], [defaults], [tasks], [services], [notifiers], [[route]]',
     fix: ['[logging]\nlevel = "debug"\n', ''],
   },
 ]

@@ -30,7 +30,8 @@ function harness(toml = '[tasks.a]\nrun = "x"\n[tasks.q]\nrun = "x"\non_overlap 
   const disk = new MemoryRecords(clock)
   const log: string[] = []
   const logger = createLogger('json', (line) => log.push(JSON.parse(line).event))
-  const records = new DurableRecords(disk, {clock, logger, firstRetryMs: 500, maxRetryMs: 4000})
+  const diskFull: string[] = []
+  const records = new DurableRecords(disk, {clock, logger, firstRetryMs: 500, maxRetryMs: 4000, onDiskFull: (error) => diskFull.push(error)})
   const owner = new RunOwner({
     clock,
     logger,
@@ -44,7 +45,7 @@ function harness(toml = '[tasks.a]\nrun = "x"\n[tasks.q]\nrun = "x"\non_overlap 
   launcher.attach(owner)
   const events: string[] = []
   for (const e of ['run.created', 'run.ended', 'run.discarded']) owner.on(e, (r: RunRecord) => events.push(`${e}:${r.id}`))
-  return {clock, launcher, disk, log, records, owner, events, advance: (ms: number) => advance(clock, ms)}
+  return {clock, launcher, disk, log, diskFull, records, owner, events, advance: (ms: number) => advance(clock, ms)}
 }
 
 describe('a full disk under the run owner', () => {
@@ -64,6 +65,8 @@ describe('a full disk under the run owner', () => {
     expect(h.records.health().failures).toBeGreaterThanOrEqual(4)
     expect(h.records.health().failures).toBeLessThan(10)
     expect(h.log.filter((e) => e === 'disk.full')).toHaveLength(1)
+    // …and tells the notifications once (the disk.full event).
+    expect(h.diskFull).toEqual([expect.stringMatching(/no space left on device/)])
     expect(h.log).not.toContain('run.write_failed')
 
     h.disk.refuse = undefined

@@ -2,6 +2,7 @@ import {useEffect, useState} from 'preact/hooks'
 import {api, errorText, get, onSignedOut} from './api.js'
 import {closeEvents, openEvents} from './events.js'
 import {DaemonPage} from './pages/daemon.js'
+import {NotificationsPage} from './pages/notifications.js'
 import {OverviewPage} from './pages/overview.js'
 import {RunPage} from './pages/run.js'
 import {UnitPage} from './pages/unit.js'
@@ -54,6 +55,9 @@ export function App() {
           <a href="/" aria-current={page.page === 'overview' ? 'page' : undefined}>
             Overview
           </a>
+          <a href="/notifications" aria-current={page.page === 'notifications' ? 'page' : undefined}>
+            Notifications
+          </a>
           <a href="/daemon" aria-current={page.page === 'daemon' ? 'page' : undefined}>
             Daemon
           </a>
@@ -67,7 +71,7 @@ export function App() {
         {page.page === 'unit' && <UnitPage key={page.name} name={page.name} url={url} />}
         {page.page === 'run' && <RunPage key={page.id} id={page.id} />}
         {page.page === 'daemon' && <DaemonPage />}
-        {page.page === 'notifications' && <p>This daemon keeps no notification history (notifications are not configured in this version).</p>}
+        {page.page === 'notifications' && <NotificationsPage />}
         {page.page === 'missing' && (
           <p>
             No page at <code>{page.path}</code>. <a href="/">Back to the overview</a>.

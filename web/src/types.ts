@@ -1,6 +1,7 @@
 /** The shapes of the API's answers the dashboard reads (README "HTTP API"). */
 import type {EndReason, Kind, ParamKind, ParamType, TriggerSource} from '../../src/core/types.js'
 import type {RunRecord} from '../../src/state/run-record.js'
+import type {NotificationRecord} from '../../src/core/notify.js'
 
 export type Run = Omit<RunRecord, 'v' | 'process_start'>
 
@@ -78,4 +79,11 @@ export interface DaemonInfo {
   readonly state_dir: string
   readonly timezone: string
   readonly config_stale: boolean
+}
+
+/** One page of GET /api/notifications. */
+export interface NotificationPage {
+  readonly notifications: readonly Omit<NotificationRecord, 'v'>[]
+  readonly total: number
+  readonly next: string | null
 }

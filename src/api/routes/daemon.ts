@@ -6,8 +6,8 @@ import {REFUSAL_STATUS} from '../refusal-status.js'
 import type {Route} from '../router.js'
 import {sendJson} from '../server.js'
 
-/** Liveness, the daemon itself, reload, and metrics. */
-export function daemonRoutes(daemon: Daemon): Route[] {
+/** Liveness, the daemon itself, reload, and metrics (the engine's, then `moreMetrics`). */
+export function daemonRoutes(daemon: Daemon, moreMetrics: () => string): Route[] {
   return [
     {
       method: 'GET',
@@ -56,7 +56,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
       path: '/metrics',
       auth: true,
       handler: (_req, res) => {
-        const text = metricsText(daemon)
+        const text = metricsText(daemon) + moreMetrics()
         res.writeHead(200, {'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text)})
         res.end(text)
       },

@@ -2,13 +2,11 @@ import type {Daemon} from '../../engine/daemon.js'
 import {SchedError} from '../../core/errors.js'
 import {publicRun} from '../../state/run-record.js'
 import {type RunQuery, newestFirst, queryRuns} from '../../state/run-query.js'
+import {pageLimit} from '../page-limit.js'
 import {HttpProblem} from '../problem.js'
 import {REFUSAL_STATUS} from '../refusal-status.js'
 import type {ApiRequest, Route} from '../router.js'
 import {sendJson} from '../server.js'
-
-const MAX_LIMIT = 1000
-const DEFAULT_LIMIT = 50
 
 /** /api/runs: history newest first, one run, stopping a run. */
 export function runRoutes(daemon: Daemon): Route[] {
@@ -53,11 +51,7 @@ export function runRoutes(daemon: Daemon): Route[] {
 
 function runQuery(req: ApiRequest): RunQuery {
   const q = req.query
-  const limitText = q.get('limit')
-  const limit = limitText === null ? DEFAULT_LIMIT : Number(limitText)
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new HttpProblem(400, `limit must be an integer from 1 to ${MAX_LIMIT}`, [{location: 'query.limit', message: 'out of range', value: limitText}])
-  }
+  const limit = pageLimit(q)
   const value = (key: string) => q.get(key) || undefined
   return {task: value('task_name'), status: value('status'), triggered_by: value('triggered_by'), before: value('before'), limit}
 }

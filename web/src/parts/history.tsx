@@ -1,6 +1,7 @@
 import {END_REASONS, RUN_STATUS, TRIGGER_SOURCES} from '../../../src/core/types.js'
 import {durationMs, formatRelative, zonedTime} from '../format.js'
 import {Outcome} from './badges.js'
+import {Pager} from './pager.js'
 import {runPath} from '../router.js'
 import type {Run} from '../types.js'
 
@@ -52,12 +53,7 @@ export function History(props: {readonly page: {runs: Run[]; total: number; next
           </select>
         </label>
         <span class="count">{page ? (page.total === 0 ? 'no runs' : `${first + 1}–${first + page.runs.length} of ${page.total}`) : 'loading…'}</span>
-        <button type="button" disabled={query.cursors.length === 0} onClick={() => onQuery({...query, cursors: query.cursors.slice(0, -1)})}>
-          Newer
-        </button>
-        <button type="button" disabled={!page?.next} onClick={() => page?.next && onQuery({...query, cursors: [...query.cursors, page.next]})}>
-          Older
-        </button>
+        <Pager cursors={query.cursors} next={page?.next} onCursors={(cursors) => onQuery({...query, cursors})} />
       </form>
       <table class="runs">
         <thead>
