@@ -97,7 +97,7 @@ async function cronLateness() {
 async function lateness(triggersPerSecond) {
   const name = `lateness-${triggersPerSecond}`
   const config = join(dir(name), 'sched.toml')
-  let toml = '[tasks.load]\nrun = "true"\nmax_concurrent = 16\nqueue_max = 100000\n\n'
+  let toml = '[tasks.load]\nrun = "true"\nmax_concurrent = 16\nqueue_max = 10000\n\n'
   for (let i = 0; i < 20; i++) toml += `[tasks.sec-${i}]\nrun = "true"\ncron = "* * * * * *"\non_overlap = "skip"\n\n`
   writeFileSync(config, toml)
   const state = dir(`${name}/state`)
