@@ -5,7 +5,8 @@ import {NS} from '../core/duration.js'
 import type {Logger} from '../core/logger.js'
 import type {Unit} from '../core/types.js'
 import {ulidTime} from '../core/ulid.js'
-import type {RunStore} from '../state/runs.js'
+import type {RunRecord} from '../state/run-record.js'
+import type {RunEntry} from '../state/runs.js'
 import type {UnitBooks} from '../state/unit-books.js'
 import {missedMessage, planCatchUp} from './catch-up.js'
 import type {JitterGate} from './jitter-gate.js'
@@ -70,18 +71,21 @@ export class CronFires {
   }
 }
 
+/** The newest cron or catch-up run of each unit, from the boot's one listing of every run (oldest first). */
+export function newestTickRuns(entries: readonly RunEntry[]): Map<string, RunEntry> {
+  const newest = new Map<string, RunEntry>()
+  for (const entry of entries) if (entry.triggered_by === 'cron' || entry.triggered_by === 'catch_up') newest.set(entry.unit, entry)
+  return newest
+}
+
 /**
- * Where catch-up counts from: the unit book's last tick, or the newest tick a run record holds
- * when that is later. The record is durable before the book is written, so a kill between the
- * two must not let the next boot start that tick again. A run's tick is never after its
- * creation, so the search stops at runs created before the book's tick.
+ * Where catch-up counts from: the unit book's last tick, or the tick the unit's newest cron or
+ * catch-up run holds when that is later. The record is durable before the book is written, so a
+ * kill between the two must not let the next boot start that tick again. A run's tick is never
+ * after its creation, so a run created before the book's tick is not read.
  */
-export function catchUpAnchor(store: RunStore, unit: string, bookAnchor: number): number {
-  for (const entry of store.newest(unit)) {
-    if (ulidTime(entry.id) < bookAnchor) break
-    if (entry.triggered_by !== 'cron' && entry.triggered_by !== 'catch_up') continue
-    const at = store.readSync(entry)?.scheduled_at
-    if (at) return Math.max(bookAnchor, Date.parse(at))
-  }
-  return bookAnchor
+export function catchUpAnchor(newest: RunEntry | undefined, read: (entry: RunEntry) => RunRecord | undefined, bookAnchor: number): number {
+  if (!newest || ulidTime(newest.id) < bookAnchor) return bookAnchor
+  const at = read(newest)?.scheduled_at
+  return at ? Math.max(bookAnchor, Date.parse(at)) : bookAnchor
 }

@@ -16,7 +16,7 @@ import {RunStore} from '../state/runs.js'
 import {UnitBooks} from '../state/unit-books.js'
 import {diffConfigs} from './config-diff.js'
 import {Control} from './control.js'
-import {CronFires, catchUpAnchor} from './cron-fires.js'
+import {CronFires, catchUpAnchor, newestTickRuns} from './cron-fires.js'
 import {JitterGate} from './jitter-gate.js'
 import {Metrics} from './metrics.js'
 import {NextRuns, scheduledNames} from './next-runs.js'
@@ -156,9 +156,10 @@ export class Daemon {
 
     // Anchors are read before any boot-time run exists, so a run_on_start run cannot hide a gap.
     const anchors = new Map<string, number | undefined>()
+    const newestTicks = newestTickRuns(entries)
     for (const unit of this.cronTasks()) {
       const book = this.books.get(unit.name)
-      anchors.set(unit.name, book ? catchUpAnchor(this.store, unit.name, Date.parse(book.last_tick ?? book.first_seen)) : undefined)
+      anchors.set(unit.name, book ? catchUpAnchor(newestTicks.get(unit.name), (e) => this.store.readSync(e), Date.parse(book.last_tick ?? book.first_seen)) : undefined)
       this.books.ensure(unit.name, now)
     }
     // Runs that waited in a queue are older than anything created now: they go first.

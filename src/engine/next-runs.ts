@@ -61,9 +61,11 @@ export class NextRuns {
 
   /** The answer for `name` at `now`, with the instant from which it holds. */
   known(name: string, now: number): KnownNextRun | undefined {
-    const at = this.nextRunAt(name, now)
     const key = this.keys.get(name)
-    return key === undefined ? undefined : (this.cache.get(key) ?? {from: now, at})
+    if (key === undefined) return undefined
+    // Answering fills the cache for the key: what it holds is the answer and its start.
+    this.nextRunAt(name, now)
+    return this.cache.get(key)
   }
 
   /** Takes an answer computed elsewhere for the same schedule, zone and anchor. */

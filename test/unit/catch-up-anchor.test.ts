@@ -2,7 +2,7 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import type {TriggerSource} from '../../src/core/types.js'
-import {catchUpAnchor} from '../../src/engine/cron-fires.js'
+import {catchUpAnchor, newestTickRuns} from '../../src/engine/cron-fires.js'
 import {StateLayout} from '../../src/state/layout.js'
 import type {RunRecord} from '../../src/state/run-record.js'
 import {RunStore, runRelativePath} from '../../src/state/runs.js'
@@ -34,10 +34,15 @@ function store(runs: {created: number; by: TriggerSource; scheduled: number | nu
   return new RunStore(layout)
 }
 
+/** As the daemon calls it at boot: from the one listing of every run. */
+function anchor(s: RunStore, bookAnchor: number): number {
+  return catchUpAnchor(newestTickRuns(s.listAll()).get('tick'), (e) => s.readSync(e), bookAnchor)
+}
+
 describe('catchUpAnchor', () => {
   it('takes a tick a run record holds when the unit book had not caught up (a kill between the two writes)', () => {
     const s = store([{created: T0 + 1000, by: 'cron', scheduled: T0 + 1000}])
-    expect(catchUpAnchor(s, 'tick', T0)).toBe(T0 + 1000)
+    expect(anchor(s, T0)).toBe(T0 + 1000)
   })
 
   it('keeps the book when the newest cron run is older, and looks past manual runs', () => {
@@ -45,15 +50,15 @@ describe('catchUpAnchor', () => {
       {created: T0 - 5000, by: 'cron', scheduled: T0 - 5000},
       {created: T0 + 3000, by: 'api', scheduled: null},
     ])
-    expect(catchUpAnchor(s, 'tick', T0)).toBe(T0)
+    expect(anchor(s, T0)).toBe(T0)
     const t = store([
       {created: T0 + 2000, by: 'catch_up', scheduled: T0 + 1000},
       {created: T0 + 3000, by: 'api', scheduled: null},
     ])
-    expect(catchUpAnchor(t, 'tick', T0)).toBe(T0 + 1000)
+    expect(anchor(t, T0)).toBe(T0 + 1000)
   })
 
   it('is the book when the task has no runs', () => {
-    expect(catchUpAnchor(store([]), 'tick', T0)).toBe(T0)
+    expect(anchor(store([]), T0)).toBe(T0)
   })
 })
