@@ -11,4 +11,5 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalCode, number>> = {
   closing: 503,
   // 507 Insufficient Storage (RFC 4918): the server cannot store what the request needs.
   storage: 507,
+  unavailable: 503,
 }

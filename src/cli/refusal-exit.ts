@@ -11,4 +11,5 @@ export const REFUSAL_EXIT: Readonly<Record<RefusalCode, number>> = {
   invalid: ExitCode.failure,
   closing: ExitCode.failure,
   storage: ExitCode.failure,
+  unavailable: ExitCode.failure,
 }

@@ -2,7 +2,7 @@ import type {EndReason, Unit} from '../core/types.js'
 import {type Admission, admit} from '../engine/admission.js'
 import type {RunRecord} from '../state/run-record.js'
 import type {ClusterDb, Sql} from './db.js'
-import {lockTask} from './ledger.js'
+import {claimTick, lockTask} from './ledger.js'
 import {type ClusterRun, type Owner, RUN_COLUMNS, insertRun, toRun} from './runs.js'
 
 /**
@@ -49,30 +49,42 @@ async function occupancy(sql: Sql, task: string): Promise<{active: ActiveRow[]; 
  * ended, never started.
  */
 export async function admitRun(db: ClusterDb, unit: UnitLimits, record: RunRecord, me: Owner, endUnstarted: EndUnstarted): Promise<ClusterAdmitResult> {
-  return db.transaction(async (sql) => {
-    await lockTask(sql, unit.name)
-    const {active, queued} = await occupancy(sql, unit.name)
-    const stoppable = active.filter((r) => r.stop_requested === null).map((r) => r.id)
-    const decision = admit(unit, {active: active.length, queued, stoppable})
-    switch (decision.action) {
-      case 'start':
-        return {decision, run: await insertRun(sql, record, me)}
-      case 'skip':
-      case 'queue_full':
-        return {decision, run: await insertRun(sql, endUnstarted(record, decision.action === 'skip' ? 'skipped' : 'queue_full', decision.message), null)}
-      case 'queue':
-      case 'terminate': {
-        const run = await insertRun(sql, record, null)
-        await sql.query('INSERT INTO sched.queue (seq, run_id, task_name) SELECT queue_seq, id, task_name FROM sched.runs WHERE id = $1', [record.id])
-        await sql.query("SELECT pg_notify('sched_work', $1)", [unit.name])
-        const victimId = decision.action === 'terminate' ? decision.victim : undefined
-        if (!victimId) return {decision, run}
-        const node = active.find((r) => r.id === victimId)!.node
-        await requestStopIn(sql, victimId, 'terminate')
-        return {decision, run, victim: {id: victimId, node}}
-      }
+  return db.transaction((sql) => admitIn(sql, unit, record, me, endUnstarted))
+}
+
+/**
+ * A cron tick's run: the tick (the record's scheduled_at) is claimed in the fire ledger and the
+ * run admitted in one transaction, so a claimed tick always has its run — a node killed between
+ * the two cannot leave a tick claimed that nobody runs. Undefined: another node has the tick,
+ * and nothing was stored.
+ */
+export async function admitTick(db: ClusterDb, unit: UnitLimits, record: RunRecord, me: Owner, endUnstarted: EndUnstarted): Promise<ClusterAdmitResult | undefined> {
+  return db.transaction(async (sql) => ((await claimTick(sql, unit.name, Date.parse(record.scheduled_at!), me.node)) ? admitIn(sql, unit, record, me, endUnstarted) : undefined))
+}
+
+async function admitIn(sql: Sql, unit: UnitLimits, record: RunRecord, me: Owner, endUnstarted: EndUnstarted): Promise<ClusterAdmitResult> {
+  await lockTask(sql, unit.name)
+  const {active, queued} = await occupancy(sql, unit.name)
+  const stoppable = active.filter((r) => r.stop_requested === null).map((r) => r.id)
+  const decision = admit(unit, {active: active.length, queued, stoppable})
+  switch (decision.action) {
+    case 'start':
+      return {decision, run: await insertRun(sql, record, me)}
+    case 'skip':
+    case 'queue_full':
+      return {decision, run: await insertRun(sql, endUnstarted(record, decision.action === 'skip' ? 'skipped' : 'queue_full', decision.message), null)}
+    case 'queue':
+    case 'terminate': {
+      const run = await insertRun(sql, record, null)
+      await sql.query('INSERT INTO sched.queue (seq, run_id, task_name) SELECT queue_seq, id, task_name FROM sched.runs WHERE id = $1', [record.id])
+      await sql.query("SELECT pg_notify('sched_work', $1)", [unit.name])
+      const victimId = decision.action === 'terminate' ? decision.victim : undefined
+      if (!victimId) return {decision, run}
+      const node = active.find((r) => r.id === victimId)!.node
+      await requestStopIn(sql, victimId, 'terminate')
+      return {decision, run, victim: {id: victimId, node}}
     }
-  })
+  }
 }
 
 /**

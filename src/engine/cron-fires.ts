@@ -2,13 +2,15 @@ import type {ScheduleSpec} from '../cron/expression.js'
 import {scheduleFor} from '../cron/schedule.js'
 import type {Clock} from '../core/clock.js'
 import {NS} from '../core/duration.js'
+import {errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import type {Unit} from '../core/types.js'
 import {ulidTime} from '../core/ulid.js'
 import type {RunRecord} from '../state/run-record.js'
 import type {RunEntry} from '../state/runs.js'
 import type {UnitBooks} from '../state/unit-books.js'
-import {missedMessage, planCatchUp} from './catch-up.js'
+import {type CatchUpPlan, missedMessage, planCatchUp} from './catch-up.js'
+import type {ClusterPort} from './cluster-port.js'
 import type {JitterGate} from './jitter-gate.js'
 import {iso} from './run.js'
 import type {RunOwner} from './run-owner.js'
@@ -20,6 +22,8 @@ export interface CronFiresDeps {
   readonly owner: RunOwner
   readonly books: UnitBooks
   readonly gate: JitterGate
+  /** Cluster mode: a tick becomes a run only on the node that claims it in the fire ledger. */
+  readonly cluster?: Pick<ClusterPort, 'claimTick' | 'catchUp' | 'firstSeen'>
 }
 
 /**
@@ -32,20 +36,54 @@ export class CronFires {
 
   /** Missed ticks (SPEC §4.3): one `missed` record, then the catch-up runs the policy asks for. */
   async catchUp(unit: Unit, spec: ScheduleSpec, anchor: number, now: number): Promise<void> {
-    const {owner, books, logger} = this.deps
+    const {books} = this.deps
     // @every counted from the previous daemon's start; its last tick carries that rhythm.
     const schedule = scheduleFor(spec, unit.timezone, anchor)
     const plan = planCatchUp(schedule, anchor, now, unit.catch_up, unit.max_catch_up_runs)
     if (plan.missed === 0 || plan.latestMissed === undefined) return
     books.update(unit.name, now, {last_tick: iso(plan.latestMissed)})
-    owner.recordEnded(unit, 'cron', 'missed', {scheduledAt: plan.latestMissed, message: missedMessage(plan)})
-    logger.warn('task.missed', {task: unit.name, ticks: plan.missed, catch_up: unit.catch_up})
-    for (const at of plan.runs) void owner.trigger({unit: unit.name, source: 'catch_up', scheduledAt: at})
+    this.startCatchUp(unit, plan, plan.runs, true)
   }
 
-  tick({unit, tick, coalesced}: DueTick): void {
-    const {clock, owner, books, gate} = this.deps
-    books.update(unit.name, clock.now(), {last_tick: iso(tick.at)})
+  /**
+   * Cluster mode: catch-up planned and claimed on the fire ledger, so that after an outage of the
+   * whole cluster the first node to boot catches up and the others find nothing missed. `@every`
+   * counts from when the cluster first saw the task, as every node's scheduler does.
+   */
+  async catchUpInCluster(unit: Unit, spec: ScheduleSpec, now: number, fallbackAnchor: number): Promise<void> {
+    const cluster = this.deps.cluster!
+    const schedule = scheduleFor(spec, unit.timezone, cluster.firstSeen(unit.name) ?? fallbackAnchor)
+    const claim = await cluster.catchUp({name: unit.name, schedule, policy: unit.catch_up, cap: unit.max_catch_up_runs}, now)
+    if (claim.runs.length === 0 && !claim.recordMissed) return
+    this.startCatchUp(unit, claim.plan, claim.runs, claim.recordMissed)
+  }
+
+  private startCatchUp(unit: Unit, plan: CatchUpPlan, runs: readonly number[], recordMissed: boolean): void {
+    const {owner, logger} = this.deps
+    if (recordMissed && plan.latestMissed !== undefined) owner.recordEnded(unit, 'cron', 'missed', {scheduledAt: plan.latestMissed, message: missedMessage(plan)})
+    logger.warn('task.missed', {task: unit.name, ticks: plan.missed, catch_up: unit.catch_up})
+    for (const at of runs) void owner.trigger({unit: unit.name, source: 'catch_up', scheduledAt: at})
+  }
+
+  /** Resolves once the tick is handed on: its run on its way to admission, or its record decided. */
+  async tick(due: DueTick): Promise<void> {
+    const {clock, books, cluster, logger} = this.deps
+    books.update(due.unit.name, clock.now(), {last_tick: iso(due.tick.at)})
+    // In a cluster a tick that fires is claimed with its run's admission (RunOwner), so a tick
+    // is never claimed without its run; a node that loses the claim, or cannot reach the
+    // database, does nothing for the tick.
+    if (!cluster || due.tick.kind === 'fire') return this.fire(due)
+    // A dst_skipped tick is only a record: claimed first, recorded by the node that won it.
+    await cluster.claimTick(due.unit.name, due.tick.at).then(
+      (won) => {
+        if (won) this.fire(due)
+      },
+      (error: unknown) => logger.error('cluster.claim_failed', {task: due.unit.name, scheduled_at: iso(due.tick.at), error: errorMessage(error)}),
+    )
+  }
+
+  private fire({unit, tick, coalesced}: DueTick): void {
+    const {owner, gate} = this.deps
     if (tick.kind === 'dst_skipped') {
       owner.recordEnded(unit, 'cron', 'dst_skipped', {scheduledAt: tick.at, message: 'repeated wall-clock time on a DST fall-back day; the first occurrence ran'})
       return

@@ -14,6 +14,8 @@ import {RecordJournal} from '../state/record-journal.js'
 import type {RunRecord} from '../state/run-record.js'
 import {RunStore} from '../state/runs.js'
 import {UnitBooks} from '../state/unit-books.js'
+import {ClusterFeed} from './cluster-feed.js'
+import type {ClusterPort} from './cluster-port.js'
 import {diffConfigs} from './config-diff.js'
 import {Control} from './control.js'
 import {CronFires, catchUpAnchor, newestTickRuns} from './cron-fires.js'
@@ -41,6 +43,8 @@ export interface DaemonOptions {
   readonly launcher: Launcher
   /** How the config was loaded, so that a reload reads it the same way. */
   readonly loadOptions?: LoadOptions
+  /** Cluster mode (docs/cluster.md): ticks, admission, the queue and run records are shared. */
+  readonly cluster?: ClusterPort
 }
 
 /** What a reload answers (SPEC §8): what changed, or why nothing did. */
@@ -84,13 +88,13 @@ export class Daemon {
     const unit = (name: string) => this.units.get(name)
     const disk = new EventEmitter().setMaxListeners(0)
     this.records = new DurableRecords(this.journal, {clock, logger, onDiskFull: (error) => disk.emit('disk.full', error)})
-    this.owner = createRunOwner({clock, logger, layout, store: this.records, launcher: options.launcher, config: () => this.cfg, unit})
+    this.owner = createRunOwner({clock, logger, layout, store: this.records, launcher: options.launcher, config: () => this.cfg, unit, cluster: options.cluster})
     this.supervisor = new Supervisor({clock, logger, runs: this.owner})
     this.control = new Control({owner: this.owner, supervisor: this.supervisor, store: this.store, unit})
-    this.view = new RunView(this.owner, this.supervisor, this.store, clock, disk)
-    this.fires = new CronFires({clock, logger, owner: this.owner, books: this.books, gate: this.gate})
+    this.view = new RunView(this.owner, this.supervisor, this.store, clock, disk, options.cluster)
+    this.fires = new CronFires({clock, logger, owner: this.owner, books: this.books, gate: this.gate, cluster: options.cluster})
     this.retention = new RetentionSweep({clock, logger, store: this.store, journal: this.journal, view: this.view, policy: () => ({units: this.units, maxStorage: this.cfg.daemon.max_storage})})
-    this.scheduler = new Scheduler(clock, (due) => this.fires.tick(due))
+    this.scheduler = new Scheduler(clock, (due) => void this.fires.tick(due))
     // Readers without a daemon connection (sched list, sched status) see services through the books.
     this.supervisor.on('service.state', (name: string, state?: ServiceState) => {
       if (state) this.books.update(name, clock.now(), {service: state})
@@ -101,6 +105,11 @@ export class Daemon {
     this.owner.on('run.started', (record: RunRecord) => this.metrics.started(record))
     this.owner.on('run.ended', (record: RunRecord) => this.metrics.ended(record))
     this.adopt(options.config)
+  }
+
+  /** Cluster mode: the node's link to the cluster (undefined on its own). */
+  get cluster(): ClusterPort | undefined {
+    return this.options.cluster
   }
 
   get config(): Config {
@@ -166,13 +175,15 @@ export class Daemon {
     for (const {record, entry} of recovered.pending) this.owner.resume(record, entry)
     for (const unit of this.cronTasks()) {
       const anchor = anchors.get(unit.name)
-      if (anchor !== undefined) await this.fires.catchUp(unit, this.cfg.schedules.get(unit.name)!, anchor, now)
+      if (this.options.cluster) await this.catchUpInCluster(unit, now)
+      else if (anchor !== undefined) await this.fires.catchUp(unit, this.cfg.schedules.get(unit.name)!, anchor, now)
     }
     for (const unit of this.cfg.units) {
       if (unit.kind === 'task' && unit.run_on_start) void this.owner.trigger({unit: unit.name, source: 'startup'})
     }
     // Catch-up took the ticks before now; a tick at exactly now is the scheduler's.
     this.scheduler.start(this.scheduledUnits(now - 1))
+    if (this.options.cluster) await this.options.cluster.listen(new ClusterFeed({cluster: this.options.cluster, owner: this.owner, logger, unit: (name) => this.units.get(name)}))
     this.retention.schedule()
     // Services wait for their dependencies' health; the API must not wait for that.
     this.booting = this.supervisor.boot(this.cfg.units)
@@ -237,12 +248,23 @@ export class Daemon {
     writeCompiledConfig(this.options.layout, config, this.nextRuns, this.options.clock.now()).catch((error: unknown) => this.options.logger.warn('state.compiled_config_failed', {error: errorMessage(error)}))
   }
 
+  /** A database that cannot be reached at boot costs this boot's catch-up, never a tick run twice. */
+  private async catchUpInCluster(unit: Unit, now: number): Promise<void> {
+    try {
+      await this.fires.catchUpInCluster(unit, this.cfg.schedules.get(unit.name)!, now, this.startedAt)
+    } catch (error) {
+      this.options.logger.error('cluster.catch_up_failed', {task: unit.name, error: errorMessage(error)})
+    }
+  }
+
   private cronTasks(): Unit[] {
     return this.cfg.units.filter((u) => u.kind === 'task' && this.cfg.schedules.has(u.name))
   }
 
   private scheduledUnits(after: number): ScheduledUnit[] {
-    return this.cronTasks().map((unit) => ({unit, schedule: scheduleFor(this.cfg.schedules.get(unit.name)!, unit.timezone, this.startedAt), after}))
+    // In a cluster `@every` counts from when the cluster first saw the task: every node computes the same ticks.
+    const anchor = (name: string) => this.options.cluster?.firstSeen(name) ?? this.startedAt
+    return this.cronTasks().map((unit) => ({unit, schedule: scheduleFor(this.cfg.schedules.get(unit.name)!, unit.timezone, anchor(unit.name)), after}))
   }
 }
 

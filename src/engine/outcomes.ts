@@ -19,8 +19,9 @@ import type {PublicRun} from '../state/run-record.js'
  * - `closing`: the daemon is shutting down
  * - `storage`: the run's first record could not be written (a full or read-only state directory):
  *   no run was made
+ * - `unavailable`: cluster mode, and the cluster database cannot be reached: no run was made
  */
-export const REFUSALS = ['unknown', 'forbidden', 'params', 'service', 'conflict', 'invalid', 'closing', 'storage'] as const
+export const REFUSALS = ['unknown', 'forbidden', 'params', 'service', 'conflict', 'invalid', 'closing', 'storage', 'unavailable'] as const
 export type RefusalCode = (typeof REFUSALS)[number]
 
 export interface Refusal {

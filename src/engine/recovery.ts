@@ -19,6 +19,16 @@ export interface Recovered {
  * process (start time checked, so a recycled pid is never signalled), and by the run's
  * SCHED_RUN_ID marker for any that left the group — and it ends `crashed`, never re-run.
  */
+/**
+ * Kills what survives of a run whose daemon died: its process group only when the recorded pid
+ * is still the same process, and anything carrying its SCHED_RUN_ID. Returns how many it killed
+ * (the leader included: it carries the run id like every other process of the run).
+ */
+export function killLeftovers(record: RunRecord): number {
+  const leaderAlive = record.pid !== null && record.process_start != null && isSameProcess({pid: record.pid, start: record.process_start})
+  return killRun(record.id, leaderAlive ? record.pid : null)
+}
+
 export async function recoverRuns(store: RunStore, records: Pick<RecordWriter, 'save'>, active: readonly RunEntry[], now: number, logger: Logger): Promise<Recovered> {
   const pending: {record: RunRecord; entry: RunEntry}[] = []
   const crashed: RunRecord[] = []
@@ -29,9 +39,7 @@ export async function recoverRuns(store: RunStore, records: Pick<RecordWriter, '
       pending.push({record, entry})
       continue
     }
-    const leaderAlive = record.pid !== null && record.process_start != null && isSameProcess({pid: record.pid, start: record.process_start})
-    // The count includes the leader: it carries the run id like every other process of the run.
-    const orphans = killRun(record.id, leaderAlive ? record.pid : null)
+    const orphans = killLeftovers(record)
     const ended: RunRecord = {
       ...record,
       status: 'ended',

@@ -8,9 +8,11 @@ import type {Logger} from '../core/logger.js'
 import type {EndReason, TriggerSource, Unit} from '../core/types.js'
 import type {StateLayout} from '../state/layout.js'
 import type {RunRecord} from '../state/run-record.js'
-import type {RunEntry} from '../state/runs.js'
+import {type RunEntry, entryOf} from '../state/runs.js'
+import {ClusterUnavailable} from '../cluster/db.js'
 import {admit} from './admission.js'
 import {retryDelayMs} from './backoff.js'
+import type {ClusterPort} from './cluster-port.js'
 import type {StopCause} from './end-reason.js'
 import {type Refusal, type TriggerOutcome, refused} from './outcomes.js'
 import {type RecordWriter, Run, type RunContext, type RunEvent, type RunOptions, iso} from './run.js'
@@ -27,6 +29,8 @@ export interface RunOwnerDeps {
   secrets(unit: string): Readonly<Record<string, string>>
   /** `[daemon] shutdown_timeout` in ns. */
   shutdownTimeout(): number
+  /** In cluster mode: admission, the queue and run records are the cluster's. */
+  readonly cluster?: ClusterPort
 }
 
 export interface TriggerRequest {
@@ -106,20 +110,23 @@ export class RunOwner extends EventEmitter {
 
   /** Puts back a run found pending on disk at boot, behind nothing older (ids sort by age). */
   resume(record: RunRecord, entry: RunEntry): void {
-    const unit = this.deps.unit(record.task_name)
-    if (!unit || unit.kind !== 'task') {
-      void this.abandon(record, entry, 'skipped', `its ${unit ? 'unit is now a service' : 'task was removed from the config'}`)
-      return
-    }
-    const params = resolveParams(unit.parameters, record.params)
-    if (!params.ok) {
-      void this.abandon(record, entry, 'failed', `its parameters no longer fit the task: ${params.problems.map((p) => p.message).join('; ')}`)
-      return
-    }
-    const run = Run.adopt(this.ctx, record, entry, unit, params.params)
-    this.live.set(run.id, run)
-    this.taskRuns(unit.name).queue.push(run)
-    this.pump(unit.name)
+    const run = this.adoptPending(record, entry)
+    if (!run) return
+    this.taskRuns(run.unit.name).queue.push(run)
+    this.pump(run.unit.name)
+  }
+
+  /** A queued run this node claimed from the cluster's queue: it starts now. */
+  startClaimed(record: RunRecord): void {
+    const run = this.adoptPending(record, entryOf(record))
+    if (!run) return
+    this.activate(this.taskRuns(run.unit.name), run)
+    void run.start()
+  }
+
+  /** False once shutting down: a node then claims no more queued work. */
+  get accepting(): boolean {
+    return !this.closing
   }
 
   /**
@@ -231,9 +238,26 @@ export class RunOwner extends EventEmitter {
     return run
   }
 
+  /** A pending run read back (from disk, or claimed from the cluster's queue), if it can still run. */
+  private adoptPending(record: RunRecord, entry: RunEntry): Run | undefined {
+    const unit = this.deps.unit(record.task_name)
+    if (!unit || unit.kind !== 'task') {
+      void this.abandon(record, entry, 'skipped', `its ${unit ? 'unit is now a service' : 'task was removed from the config'}`)
+      return undefined
+    }
+    const params = resolveParams(unit.parameters, record.params)
+    if (!params.ok) {
+      void this.abandon(record, entry, 'failed', `its parameters no longer fit the task: ${params.problems.map((p) => p.message).join('; ')}`)
+      return undefined
+    }
+    const run = Run.adopt(this.ctx, record, entry, unit, params.params)
+    this.live.set(run.id, run)
+    return run
+  }
+
   /** Ends a run read back from disk that can no longer run (its task was removed). */
   private async abandon(record: RunRecord, entry: RunEntry, reason: EndReason, message: string): Promise<void> {
-    const ended: RunRecord = {...record, status: 'ended', end_reason: reason, ended_at: iso(this.deps.clock.now()), duration_ms: 0, message}
+    const ended = endedUnstarted(record, reason, message, this.deps.clock.now())
     try {
       await this.deps.records.save(ended, entry)
     } catch (error) {
@@ -243,6 +267,7 @@ export class RunOwner extends EventEmitter {
   }
 
   private async admit(unit: Unit, run: Run): Promise<TriggerResult> {
+    if (this.deps.cluster) return this.admitInCluster(this.deps.cluster, unit, run)
     const t = this.taskRuns(unit.name)
     const stoppable = [...t.active.values()].filter((r) => !r.stopping).map((r) => r.id)
     const decision = admit(unit, {active: t.active.size, queued: t.queue.length, stoppable})
@@ -269,6 +294,48 @@ export class RunOwner extends EventEmitter {
         if (!(await run.endUnstartedOrDiscard(reason, decision.message))) return storageRefusal(run.writeError)
         return admitted(reason)
       }
+    }
+  }
+
+  /**
+   * Admission on the cluster's counts (docs/cluster.md): the run starts here, or waits in the
+   * cluster's queue for whichever node claims it, or is recorded not started. A database that
+   * cannot be reached refuses the trigger: no run exists.
+   */
+  private async admitInCluster(cluster: ClusterPort, unit: Unit, run: Run): Promise<TriggerResult> {
+    const end = (record: RunRecord, reason: EndReason, message: string) => endedUnstarted(record, reason, message, this.deps.clock.now())
+    // A cron tick (not its retries) is claimed with its admission: a claimed tick always has its run.
+    const {record} = run
+    const tick = record.triggered_by === 'cron' && record.retry_attempt === 0 && record.scheduled_at !== null
+    let admitted
+    try {
+      admitted = tick ? await cluster.admitTick(unit, record, end) : await cluster.admit(unit, record, end)
+    } catch (error) {
+      run.discard()
+      if (error instanceof ClusterUnavailable) return refused('unavailable', `${error.message}; no run was created, try again when it answers`)
+      throw error
+    }
+    if (!admitted) {
+      run.discard()
+      return refused('conflict', `the tick at ${record.scheduled_at} of task "${unit.name}" is another node's (claimed in the fire ledger)`)
+    }
+    const {decision, run: stored} = admitted
+    switch (decision.action) {
+      case 'start':
+        this.activate(this.taskRuns(unit.name), run)
+        await run.start()
+        return run.discarded ? storageRefusal(run.writeError) : {ok: true, outcome: 'started', run: run.record, ended: run.ended}
+      case 'queue':
+      case 'terminate':
+        // The run is the cluster's now: it ends on whichever node claims it, so this node holds
+        // nothing of it and its `ended` is never told here.
+        run.discard()
+        return {ok: true, outcome: 'queued', run: stored, ended: new Promise<RunRecord>(() => {})}
+      case 'skip':
+      case 'queue_full':
+        run.discard()
+        this.emit('run.ended', stored)
+        return {ok: true, outcome: decision.action === 'skip' ? 'skipped' : 'queue_full', run: stored, ended: Promise.resolve(stored)}
     }
   }
 
@@ -349,6 +416,11 @@ export class RunOwner extends EventEmitter {
   }
 }
 
+/** The final record of a run that ends without starting. */
+export function endedUnstarted(record: RunRecord, reason: EndReason, message: string, now: number): RunRecord {
+  return {...record, status: 'ended', end_reason: reason, ended_at: iso(now), duration_ms: 0, message}
+}
+
 /** A trigger whose first record the disk refused: nothing was created. */
 function storageRefusal(error: unknown): Refusal {
   return refused('storage', `cannot record the run, so it was not started: writing its record failed: ${describeWriteError(error)}; free space in the state directory, then try again`)
@@ -376,6 +448,7 @@ export interface RunOwnerSetup {
   /** The config as it is now (a reload replaces it). */
   config(): Config
   unit(name: string): Unit | undefined
+  readonly cluster?: ClusterPort
 }
 
 /** The one way to build a run owner: the daemon and the foreground trigger both use it. */
@@ -383,11 +456,12 @@ export function createRunOwner(setup: RunOwnerSetup): RunOwner {
   return new RunOwner({
     clock: setup.clock,
     logger: setup.logger,
-    records: setup.store,
+    records: setup.cluster?.records ?? setup.store,
     launcher: setup.launcher,
     layout: setup.layout,
     unit: (name) => setup.unit(name),
     secrets: (name) => setup.config().secrets.get(name) ?? {},
     shutdownTimeout: () => setup.config().daemon.shutdown_timeout,
+    cluster: setup.cluster,
   })
 }

@@ -2,6 +2,7 @@ import type {EventEmitter} from 'node:events'
 import type {Clock, TimerHandle} from '../core/clock.js'
 import {type RunRecord, publicRun} from '../state/run-record.js'
 import type {RunEntry, RunStore} from '../state/runs.js'
+import type {ClusterPort} from './cluster-port.js'
 import {RunIndex} from './run-index.js'
 import type {RunOwner} from './run-owner.js'
 import type {ServiceState, Supervisor} from './supervisor.js'
@@ -21,6 +22,8 @@ export class RunView {
     private readonly clock: Clock,
     /** Emits `disk.full` ({error}) when run records stop reaching the disk for want of space. */
     private readonly disk: EventEmitter,
+    /** Cluster mode: every node's runs are in the database, the truth once a run is not live here. */
+    private readonly cluster?: Pick<ClusterPort, 'getRun'>,
   ) {
     owner.on('run.created', (record: RunRecord) => this.index.upsert(record))
     owner.on('run.ended', (record: RunRecord) => this.index.upsert(record))
@@ -44,6 +47,8 @@ export class RunView {
   async record(id: string): Promise<RunRecord | undefined> {
     const live = this.owner.get(id)
     if (live) return live.record
+    const shared = await this.cluster?.getRun(id)
+    if (shared) return shared
     const entry = this.index.find(id)
     return entry ? this.store.read(entry) : undefined
   }

@@ -1,5 +1,5 @@
 import {afterEach, expect, it} from 'vitest'
-import {admitRun, claimQueued, pendingStops, queuedTasks, stopClusterRun} from '../../src/cluster/admission.js'
+import {admitRun, admitTick, claimQueued, pendingStops, queuedTasks, stopClusterRun} from '../../src/cluster/admission.js'
 import type {ClusterDb} from '../../src/cluster/db.js'
 import {type Owner, getRun, saveRun} from '../../src/cluster/runs.js'
 import type {OnOverlap} from '../../src/core/types.js'
@@ -20,6 +20,18 @@ async function nodes(): Promise<{db: ClusterDb; as: Owner}[]> {
 }
 
 describePg('cluster admission: max_concurrent, on_overlap and queue_max hold across nodes', () => {
+  it('a cron tick admitted by three nodes at once: one claims it and has its run, the others store nothing', async () => {
+    const n = await nodes()
+    const at = '2026-03-01T12:01:00.000Z'
+    const results = await Promise.all(n.map((x) => admitTick(x.db, task('queue', 5), pendingRun('job', {triggered_by: 'cron', scheduled_at: at}), x.as, endUnstarted)))
+    const won = results.filter((r) => r !== undefined)
+    expect(won.map((r) => r.decision.action)).toEqual(['start'])
+    const {rows: ledger} = await n[0].db.query<{node: string}>('SELECT node FROM sched.fire_ledger')
+    const {rows: runs} = await n[0].db.query<{node: string; scheduled_at: Date}>('SELECT node, scheduled_at FROM sched.runs')
+    expect(runs).toEqual([{node: ledger[0].node, scheduled_at: new Date(at)}])
+    expect(ledger).toHaveLength(1)
+  })
+
   it('three nodes admitting 12 runs at once under max_concurrent = 2: 2 start, 10 queue', async () => {
     const n = await nodes()
     const results = await Promise.all(Array.from({length: 12}, (_, i) => admitRun(n[i % 3].db, task('queue', 2), pendingRun('job'), n[i % 3].as, endUnstarted)))

@@ -21,6 +21,7 @@ describe('one mapping per transport', () => {
       ['invalid', 400, 1],
       ['closing', 503, 1],
       ['storage', 507, 1],
+      ['unavailable', 503, 1],
     ])
   })
 

@@ -1,0 +1,101 @@
+import type {Clock} from '../core/clock.js'
+import type {Logger} from '../core/logger.js'
+import type {CatchUp, Unit} from '../core/types.js'
+import type {Schedule} from '../cron/schedule.js'
+import type {ClusterPort, ClusterWork} from '../engine/cluster-port.js'
+import type {RunQuery} from '../state/run-query.js'
+import type {RunRecord} from '../state/run-record.js'
+import {type EndUnstarted, admitRun, admitTick, claimQueued, pendingStops, queuedTasks, stopClusterRun} from './admission.js'
+import type {ClusterNode} from './cluster-node.js'
+import {claimCatchUp} from './ledger.js'
+import {ClusterRunWriter} from './run-writer.js'
+import {type ClusterRun, getRun, queryClusterRuns} from './runs.js'
+import {Wakeups} from './wakeups.js'
+
+/**
+ * The engine's view of a joined node (src/engine/cluster-port.ts): each call one foundation
+ * module, with this node as the owner. The node's own beat (heartbeat, lease renewals, reaping
+ * dead nodes' runs) runs on its own timer from the join on.
+ */
+export class ClusterLink implements ClusterPort {
+  readonly records: ClusterRunWriter
+  private wakeups?: Wakeups
+
+  constructor(
+    private readonly joined: ClusterNode,
+    private readonly seen: ReadonlyMap<string, number>,
+    private readonly options: {readonly url: string; readonly clock: Clock; readonly logger: Logger},
+  ) {
+    this.records = new ClusterRunWriter(joined.db, joined.me, options.clock, options.logger)
+  }
+
+  get node(): string {
+    return this.joined.me.node
+  }
+
+  get healthy(): boolean {
+    return this.joined.healthy
+  }
+
+  firstSeen(unit: string): number | undefined {
+    return this.seen.get(unit)
+  }
+
+  claimTick(task: string, scheduledAt: number): Promise<boolean> {
+    return this.joined.claimTick(task, scheduledAt)
+  }
+
+  catchUp(task: {name: string; schedule: Schedule; policy: CatchUp; cap: number}, now: number) {
+    return claimCatchUp(this.joined.db, task, now, this.node)
+  }
+
+  admit(unit: Unit, record: RunRecord, endUnstarted: EndUnstarted) {
+    return admitRun(this.joined.db, unit, record, this.joined.me, endUnstarted)
+  }
+
+  async admitTick(unit: Unit, record: RunRecord, endUnstarted: EndUnstarted) {
+    // A fenced node, or one that lost the database, claims nothing.
+    if (!this.healthy) return undefined
+    return admitTick(this.joined.db, unit, record, this.joined.me, endUnstarted)
+  }
+
+  async claimQueued(unit: (name: string) => Unit | undefined): Promise<ClusterRun[]> {
+    if (!this.healthy) return []
+    const claimed: ClusterRun[] = []
+    for (const name of await queuedTasks(this.joined.db)) {
+      const u = unit(name)
+      // A task this node does not define (a reload elsewhere) is left for nodes that do.
+      if (u?.kind === 'task') claimed.push(...(await claimQueued(this.joined.db, u, this.joined.me)))
+    }
+    return claimed
+  }
+
+  pendingStops() {
+    return pendingStops(this.joined.db, this.joined.me)
+  }
+
+  stopRun(id: string, cause: string, endUnstarted: (record: RunRecord) => RunRecord) {
+    return stopClusterRun(this.joined.db, id, cause, endUnstarted)
+  }
+
+  getRun(id: string) {
+    return getRun(this.joined.db, id)
+  }
+
+  queryRuns(q: RunQuery) {
+    return queryClusterRuns(this.joined.db, q)
+  }
+
+  async listen(handlers: ClusterWork): Promise<void> {
+    const {url, clock} = this.options
+    this.wakeups = new Wakeups({url, clock, node: this.node, pollMs: Math.max(1000, this.joined.leaseMs / 2), handlers: {work: () => handlers.work(), stops: () => handlers.stops()}})
+    await this.wakeups.start()
+    // Work queued before this node listened (by a node that is gone, or before a restart).
+    handlers.work()
+  }
+
+  async stop(): Promise<void> {
+    await this.wakeups?.close()
+    await this.joined.stop()
+  }
+}

@@ -1,0 +1,53 @@
+import type {ClusterAdmitResult, EndUnstarted, StopOutcome} from '../cluster/admission.js'
+import type {CatchUpClaim} from '../cluster/ledger.js'
+import type {ClusterRun} from '../cluster/runs.js'
+import type {CatchUp, Unit} from '../core/types.js'
+import type {Schedule} from '../cron/schedule.js'
+import type {RunPage, RunQuery} from '../state/run-query.js'
+import type {RunRecord} from '../state/run-record.js'
+import type {RecordWriter} from './run.js'
+
+/** What wakes the engine for cluster work (src/cluster/wakeups.ts). */
+export interface ClusterWork {
+  /** Queued runs may be claimable. */
+  work(): void
+  /** Another node asked this one to stop some of its runs. */
+  stops(): void
+}
+
+/**
+ * Everything the engine asks of the cluster (docs/cluster.md), as one small interface: the
+ * daemon gets one at construction in cluster mode and none on its own, so the file-based path
+ * stays exactly as it is. Calls that cannot reach the database throw ClusterUnavailable
+ * (src/cluster/db.ts): whatever they were about to decide did not happen.
+ */
+export interface ClusterPort {
+  /** This node's name. */
+  readonly node: string
+  /** The database answers and the name is still ours. */
+  readonly healthy: boolean
+  /** Run records go to the database, fenced to this node's incarnation. */
+  readonly records: RecordWriter
+  /** When the cluster first saw a unit: the anchor of `@every`, so every node computes the same ticks. */
+  firstSeen(unit: string): number | undefined
+  /** True only when this node won the tick: false when another node did, or the database cannot tell. */
+  claimTick(task: string, scheduledAt: number): Promise<boolean>
+  /** Catch-up planned on the fire ledger, once cluster-wide. */
+  catchUp(task: {name: string; schedule: Schedule; policy: CatchUp; cap: number}, now: number): Promise<CatchUpClaim>
+  /** Admission on the cluster's counts (src/cluster/admission.ts). */
+  admit(unit: Unit, record: RunRecord, endUnstarted: EndUnstarted): Promise<ClusterAdmitResult>
+  /** A cron tick's run: its tick claimed and the run admitted at once; undefined when another node has the tick. */
+  admitTick(unit: Unit, record: RunRecord, endUnstarted: EndUnstarted): Promise<ClusterAdmitResult | undefined>
+  /** Queued runs this node claimed and must start now, oldest first, per task that has any. */
+  claimQueued(unit: (name: string) => Unit | undefined): Promise<ClusterRun[]>
+  /** Runs of this node another node asked to stop. */
+  pendingStops(): Promise<{id: string; cause: string}[]>
+  /** Stops a run wherever it is: asks its node, or ends it if it was queued. */
+  stopRun(id: string, cause: string, endUnstarted: (record: RunRecord) => RunRecord): Promise<StopOutcome>
+  getRun(id: string): Promise<ClusterRun | undefined>
+  queryRuns(q: RunQuery): Promise<Omit<RunPage, 'runs'> & {runs: ClusterRun[]}>
+  /** Starts listening for work (LISTEN/NOTIFY and a slow poll). */
+  listen(handlers: ClusterWork): Promise<void>
+  /** Ends membership: no more wake-ups or beats; the node is marked left. */
+  stop(): Promise<void>
+}
