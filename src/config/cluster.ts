@@ -12,6 +12,8 @@ import {Invalid, type Reader, duration, nonEmpty} from './values.js'
  * through redactUrl().
  */
 export const CLUSTER_URL_ENV = 'SCHED_CLUSTER_URL'
+/** The node's name from the environment: every node loads the same file, each under its own name. */
+export const CLUSTER_NODE_ENV = 'SCHED_CLUSTER_NODE'
 
 /** Heartbeats and renewals go out three times a lease: a second is the shortest that leaves room. */
 export const MIN_LEASE = NS.s
@@ -72,7 +74,8 @@ export interface ClusterSources {
 
 /**
  * The settings of a `[cluster]` table already read key by key: SCHED_CLUSTER_URL wins over `url`
- * (as SCHED_HOST does over `[daemon] host`), and `node` defaults to the host name.
+ * (as SCHED_HOST does over `[daemon] host`), SCHED_CLUSTER_NODE over `node`, and `node` defaults to the
+ * host name.
  */
 export function clusterSettings(
   read: {url?: string; node?: string; advertise?: string; lease: number},
@@ -94,6 +97,15 @@ export function clusterSettings(
     return undefined
   }
   let node = read.node
+  const nodeFromEnv = sources.env[CLUSTER_NODE_ENV]
+  if (nodeFromEnv !== undefined && nodeFromEnv !== '') {
+    const v = nodeName(nodeFromEnv)
+    if (v instanceof Invalid) {
+      error(['cluster'], `${CLUSTER_NODE_ENV}: ${v.message}`, v.hint)
+      return undefined
+    }
+    node = v
+  }
   if (node === undefined) {
     const host = sources.hostname ?? hostname()
     if (checkName(host) !== undefined) {

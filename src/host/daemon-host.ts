@@ -14,9 +14,12 @@ import {daemonSource} from '../notify/daemon-source.js'
 import {Notifications} from '../notify/notifications.js'
 import {type StateClaim, claimStateDir} from '../state/claim.js'
 import type {StateLayout} from '../state/layout.js'
+import type {RunRecord} from '../state/run-record.js'
 import {RequestWatcher} from '../state/requests.js'
 import {signInUrl} from '../state/sign-in-ticket.js'
 import {ensureToken} from '../state/token.js'
+import type {ClusterLink} from '../cluster/cluster-link.js'
+import {joinAsNode} from './cluster-join.js'
 import {handleRequest} from './request-handler.js'
 
 export interface HostOptions {
@@ -50,15 +53,26 @@ export class DaemonHost {
     readonly daemon: Daemon,
     private readonly launcher: ThreadLauncher,
     readonly notifications: Notifications,
+    private readonly cluster?: ClusterLink,
   ) {}
 
   static async start(options: HostOptions): Promise<{host: DaemonHost; info: HostInfo}> {
     const {config, layout, logger} = options
     const claim = await claimStateDir(layout, {mode: 'serve', config_path: config.path})
+    let daemon: Daemon | undefined
+    let cluster: ClusterLink | undefined
+    try {
+      // Runs of dead nodes this node ended `crashed` are told like any run's end (metrics, notifications).
+      const reaped = (r: readonly {crashed: readonly RunRecord[]}[]) => r.flatMap((n) => n.crashed).forEach((run) => daemon?.owner.emit('run.ended', run))
+      if (config.cluster) cluster = await joinAsNode(config.cluster, config, {layout, clock: systemClock, logger, reaped})
+    } catch (error) {
+      claim.release()
+      throw error
+    }
     const launcher = new ThreadLauncher({daemonEnv: process.env})
-    const daemon = new Daemon({config, layout, clock: systemClock, logger, launcher, startedAt: Date.parse(claim.info.started_at)})
+    daemon = new Daemon({config, layout, clock: systemClock, logger, launcher, startedAt: Date.parse(claim.info.started_at), cluster})
     const notifications = new Notifications({source: daemonSource(daemon), layout, clock: systemClock, logger})
-    const host = new DaemonHost(options, claim, daemon, launcher, notifications)
+    const host = new DaemonHost(options, claim, daemon, launcher, notifications, cluster)
     try {
       // Listening first: runs that crashed with the last daemon and missed ticks are told at boot.
       notifications.start()
@@ -112,6 +126,7 @@ export class DaemonHost {
     await this.daemon.stop()
     await this.notifications.stop()
     await this.launcher.close()
+    await this.cluster?.stop()
     this.claim.release()
   }
 }

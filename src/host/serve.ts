@@ -21,11 +21,12 @@ export interface ServeFlags {
  * the exit code. `say` prints the one line that tells where it serves.
  */
 export async function serve(flags: ServeFlags, config: Config, say: (line: string) => void): Promise<number> {
-  // The engine does not run a cluster yet (docs/cluster.md): serving such a file on its own on
-  // each node would fire every tick once per node.
-  if (config.cluster) {
-    throw new SchedError(`${config.path} has a [cluster] table, which this sched serve does not run yet`, {
-      hint: 'remove [cluster] to serve this node on its own; sched cluster status already reads the cluster database',
+  // Services in a cluster need slot leases the engine does not hold yet (docs/cluster.md): run
+  // alone on each node, every service would run once per node.
+  const services = config.units.filter((u) => u.kind === 'service').map((u) => u.name)
+  if (config.cluster && services.length) {
+    throw new SchedError(`${config.path} has a [cluster] table and services (${services.join(', ')}): services in a cluster are not supported yet`, {
+      hint: 'run services on a node without [cluster] (its own sched.toml), and keep the cluster config to tasks',
     })
   }
   const layout = new StateLayout(resolveStateDir({flag: flags.stateDir, configured: config.daemon.state_dir}))

@@ -44,6 +44,12 @@ describe('[cluster] (SPEC §13)', () => {
     expect(cluster('[cluster]\nurl = "postgres://file/db"\n', {env: {SCHED_CLUSTER_URL: URL}})?.url).toBe(URL)
   })
 
+  it('SCHED_CLUSTER_NODE names the node, over the file and the host name: every node loads the same file', () => {
+    expect(cluster(`[cluster]\nurl = "${URL}"\n`, {env: {SCHED_CLUSTER_NODE: 'n-2'}})?.node).toBe('n-2')
+    expect(cluster(`[cluster]\nurl = "${URL}"\nnode = "a"\n`, {env: {SCHED_CLUSTER_NODE: 'n-2'}})?.node).toBe('n-2')
+    expect(cluster(`[cluster]\nurl = "${URL}"\nnode = "a"\n`, {env: {SCHED_CLUSTER_NODE: ''}})?.node).toBe('a')
+  })
+
   it('SCHED_CLUSTER_URL without a [cluster] table only warns: joining a cluster is a decision of the file', () => {
     const result = load('', {env: {SCHED_CLUSTER_URL: URL}})
     expect(result.ok && result.config.cluster).toBe(undefined)
@@ -65,6 +71,7 @@ describe('[cluster] (SPEC §13)', () => {
     [`url = "${URL}"\nleas = "5s"`, 'cluster.leas', 'unknown key "leas" in [cluster]'],
     ['', 'cluster', 'SCHED_CLUSTER_URL: expected a PostgreSQL URL', {env: {SCHED_CLUSTER_URL: 'http://user:topsecret@h'}}],
     [`url = "${URL}"`, 'cluster', 'the host name "my host" cannot be a node name', {hostname: 'my host'}],
+    [`url = "${URL}"`, 'cluster', 'SCHED_CLUSTER_NODE: node name "a b" must be 1-100 characters', {env: {SCHED_CLUSTER_NODE: 'a b'}}],
   ])('%s → %s: %s', (body, key, message, options = {}) => {
     const issue = onlyError(`[cluster]\n${body}\n`, options)
     expect(issue.key).toBe(key)

@@ -3,6 +3,7 @@ import type {Daemon} from '../../engine/daemon.js'
 import type {StateLayout} from '../../state/layout.js'
 import {DEFAULT_FROM, DEFAULT_LIMIT, MAX_LIMIT, followLog, rawLogStream, readLogPage} from '../../logs/reader.js'
 import type {RunRecord} from '../../state/run-record.js'
+import {logElsewhere, unreachableAs503} from '../cluster-problem.js'
 import {HttpProblem} from '../problem.js'
 import type {ApiRequest, Route} from '../router.js'
 import {sendJson} from '../server.js'
@@ -13,8 +14,10 @@ const DONE_WAIT_MS = 10_000
 /** A run's log: pages of lines, the raw text, and a live SSE stream; plus the daemon's event stream. */
 export function logRoutes(daemon: Daemon, layout: StateLayout): Route[] {
   const runOf = async (req: ApiRequest): Promise<RunRecord> => {
-    const run = await daemon.view.record(req.params.id)
+    const run = await unreachableAs503(daemon.view.record(req.params.id))
     if (!run) throw new HttpProblem(404, `no run ${req.params.id}`, [{location: 'path.id', message: 'unknown run', value: req.params.id}])
+    const problem = daemon.cluster && logElsewhere(run, daemon.cluster.node)
+    if (problem) throw problem
     return run
   }
   const logPath = (run: RunRecord) => layout.logFile(run.task_name, run.id)

@@ -2,6 +2,7 @@ import type {Daemon} from '../../engine/daemon.js'
 import {SchedError} from '../../core/errors.js'
 import {publicRun} from '../../state/run-record.js'
 import {type RunQuery, newestFirst, queryRuns} from '../../state/run-query.js'
+import {unreachableAs503} from '../cluster-problem.js'
 import {pageLimit} from '../page-limit.js'
 import {HttpProblem} from '../problem.js'
 import {REFUSAL_STATUS} from '../refusal-status.js'
@@ -18,7 +19,9 @@ export function runRoutes(daemon: Daemon): Route[] {
       handler: async (req, res) => {
         let page
         try {
-          page = await queryRuns(newestFirst(daemon.view.entries()), runQuery(req), (e) => daemon.view.record(e.id))
+          // In a cluster every node's runs are in the database: any node lists them all.
+          const q = runQuery(req)
+          page = daemon.cluster ? await unreachableAs503(daemon.cluster.queryRuns(q)) : await queryRuns(newestFirst(daemon.view.entries()), q, (e) => daemon.view.record(e.id))
         } catch (error) {
           if (error instanceof SchedError) throw new HttpProblem(400, error.message, [{location: 'query', message: error.hint ?? error.message}])
           throw error
@@ -31,7 +34,7 @@ export function runRoutes(daemon: Daemon): Route[] {
       path: '/api/runs/:id',
       auth: true,
       handler: async (req, res) => {
-        const run = await daemon.view.record(req.params.id)
+        const run = await unreachableAs503(daemon.view.record(req.params.id))
         if (!run) throw new HttpProblem(404, `no run ${req.params.id}`, [{location: 'path.id', message: 'unknown run', value: req.params.id}])
         sendJson(res, 200, publicRun(run))
       },
