@@ -45,7 +45,7 @@ export class CronFires {
 
   tick({unit, tick, coalesced}: DueTick): void {
     const {clock, owner, books, gate} = this.deps
-    books.update(unit.name, clock.now(), {last_tick: iso(tick.at)})
+    books.update(unit.name, clock.now(), {last_tick: iso(tick.at)}, {lazy: true})
     if (tick.kind === 'dst_skipped') {
       owner.recordEnded(unit, 'cron', 'dst_skipped', {scheduledAt: tick.at, message: 'repeated wall-clock time on a DST fall-back day; the first occurrence ran'})
       return

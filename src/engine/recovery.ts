@@ -4,7 +4,7 @@ import type {RunRecord} from '../state/run-record.js'
 import type {RunEntry, RunStore} from '../state/runs.js'
 import type {RecordWriter} from './run.js'
 import {iso} from './run.js'
-import {killRun} from './runner/process-group.js'
+import {killRuns} from './runner/process-group.js'
 
 export interface Recovered {
   /** Runs that were waiting in a queue: to be resumed, oldest first. */
@@ -21,17 +21,24 @@ export interface Recovered {
  */
 export async function recoverRuns(store: RunStore, records: Pick<RecordWriter, 'save'>, active: readonly RunEntry[], now: number, logger: Logger): Promise<Recovered> {
   const pending: {record: RunRecord; entry: RunEntry}[] = []
-  const crashed: RunRecord[] = []
+  const cut: {record: RunRecord; entry: RunEntry}[] = []
   for (const entry of active) {
     const record = await store.read(entry)
     if (!record) continue
-    if (record.status === 'pending') {
-      pending.push({record, entry})
-      continue
-    }
-    const leaderAlive = record.pid !== null && record.process_start != null && isSameProcess({pid: record.pid, start: record.process_start})
-    // The count includes the leader: it carries the run id like every other process of the run.
-    const orphans = killRun(record.id, leaderAlive ? record.pid : null)
+    if (record.status === 'pending') pending.push({record, entry})
+    else cut.push({record, entry})
+  }
+  // One walk of /proc for every cut run: a boot after a crash under load finds hundreds.
+  // The counts include the leader: it carries the run id like every other process of the run.
+  const orphansOf = killRuns(
+    cut.map(({record}) => {
+      const leaderAlive = record.pid !== null && record.process_start != null && isSameProcess({pid: record.pid, start: record.process_start})
+      return {runId: record.id, pgid: leaderAlive ? record.pid : null}
+    }),
+  )
+  const crashed: RunRecord[] = []
+  for (const {record, entry} of cut) {
+    const orphans = orphansOf.get(record.id) ?? 0
     const ended: RunRecord = {
       ...record,
       status: 'ended',
