@@ -68,7 +68,7 @@ export class CronFires {
   /** Resolves once the tick is handed on: its run on its way to admission, or its record decided. */
   async tick(due: DueTick): Promise<void> {
     const {clock, books, cluster, logger} = this.deps
-    books.update(due.unit.name, clock.now(), {last_tick: iso(due.tick.at)})
+    books.update(due.unit.name, clock.now(), {last_tick: iso(due.tick.at)}, {lazy: true})
     // In a cluster a tick that fires is claimed with its run's admission (RunOwner), so a tick
     // is never claimed without its run; a node that loses the claim, or cannot reach the
     // database, does nothing for the tick.

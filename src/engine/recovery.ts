@@ -4,7 +4,7 @@ import type {RunRecord} from '../state/run-record.js'
 import type {RunEntry, RunStore} from '../state/runs.js'
 import type {RecordWriter} from './run.js'
 import {iso} from './run.js'
-import {killRun} from './runner/process-group.js'
+import {killRuns} from './runner/process-group.js'
 
 export interface Recovered {
   /** Runs that were waiting in a queue: to be resumed, oldest first. */
@@ -14,32 +14,39 @@ export interface Recovered {
 }
 
 /**
+ * Kills what survives of runs whose daemon died: each one's process group only when the recorded
+ * pid is still the same process (start time checked), and anything carrying its SCHED_RUN_ID —
+ * in one walk of /proc for them all (a boot after a crash under load finds hundreds). Returns
+ * how many processes each run had left, the leader included: it carries the run id too.
+ */
+export function killLeftovers(records: readonly RunRecord[]): Map<string, number> {
+  return killRuns(
+    records.map((record) => {
+      const leaderAlive = record.pid !== null && record.process_start != null && isSameProcess({pid: record.pid, start: record.process_start})
+      return {runId: record.id, pgid: leaderAlive ? record.pid : null}
+    }),
+  )
+}
+
+/**
  * Boot: a run still `running` on disk was cut short by a daemon that died. Its orphaned
  * processes are killed — by process group only when the recorded pid still belongs to the same
  * process (start time checked, so a recycled pid is never signalled), and by the run's
  * SCHED_RUN_ID marker for any that left the group — and it ends `crashed`, never re-run.
  */
-/**
- * Kills what survives of a run whose daemon died: its process group only when the recorded pid
- * is still the same process, and anything carrying its SCHED_RUN_ID. Returns how many it killed
- * (the leader included: it carries the run id like every other process of the run).
- */
-export function killLeftovers(record: RunRecord): number {
-  const leaderAlive = record.pid !== null && record.process_start != null && isSameProcess({pid: record.pid, start: record.process_start})
-  return killRun(record.id, leaderAlive ? record.pid : null)
-}
-
 export async function recoverRuns(store: RunStore, records: Pick<RecordWriter, 'save'>, active: readonly RunEntry[], now: number, logger: Logger): Promise<Recovered> {
   const pending: {record: RunRecord; entry: RunEntry}[] = []
-  const crashed: RunRecord[] = []
+  const cut: {record: RunRecord; entry: RunEntry}[] = []
   for (const entry of active) {
     const record = await store.read(entry)
     if (!record) continue
-    if (record.status === 'pending') {
-      pending.push({record, entry})
-      continue
-    }
-    const orphans = killLeftovers(record)
+    if (record.status === 'pending') pending.push({record, entry})
+    else cut.push({record, entry})
+  }
+  const orphansOf = killLeftovers(cut.map(({record}) => record))
+  const crashed: RunRecord[] = []
+  for (const {record, entry} of cut) {
+    const orphans = orphansOf.get(record.id) ?? 0
     const ended: RunRecord = {
       ...record,
       status: 'ended',

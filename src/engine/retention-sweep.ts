@@ -3,6 +3,7 @@ import type {Logger} from '../core/logger.js'
 import type {Unit} from '../core/types.js'
 import type {RecordJournal} from '../state/record-journal.js'
 import type {RunStore} from '../state/runs.js'
+import type {UnitBooks} from '../state/unit-books.js'
 import {applyRetention, planRetention, runSizes} from './retention.js'
 import type {RunView} from './run-view.js'
 
@@ -13,6 +14,8 @@ export interface SweepDeps {
   readonly logger: Logger
   readonly store: RunStore
   readonly journal: RecordJournal
+  /** Catch-up anchors: a tick's record may be deleted only once its unit's book says so. */
+  readonly books: Pick<UnitBooks, 'flush'>
   readonly view: RunView
   /** The current units and max_storage (a reload changes them). */
   policy(): {units: ReadonlyMap<string, Unit>; maxStorage: number}
@@ -45,7 +48,7 @@ export class RetentionSweep {
   }
 
   private async once(): Promise<void> {
-    const {logger, clock, store, journal, view} = this.deps
+    const {logger, clock, store, journal, view, books} = this.deps
     try {
       const {units, maxStorage} = this.deps.policy()
       const entries = view.entries()
@@ -53,7 +56,7 @@ export class RetentionSweep {
       const doomed = planRetention(entries, {units, maxStorage}, clock.now(), sizes)
       if (doomed.length === 0) return
       // A deleted run must not come back from the journal after a crash.
-      await journal.checkpoint()
+      await Promise.all([journal.checkpoint(), books.flush()])
       await applyRetention(store, doomed)
       view.forget(new Set(doomed.map((e) => e.id)))
       logger.info('retention.sweep', {deleted_runs: doomed.length})

@@ -37,9 +37,10 @@ export async function joinAsNode(
       reaped: (reaped) => deps.reaped(reaped),
     },
   })
+  const killed = killLeftovers(orphans)
   for (const run of orphans) {
-    const killed = killLeftovers(run)
-    if (killed) logger.warn('run.crashed', {task: run.task_name, run: run.id, orphans_killed: killed})
+    const n = killed.get(run.id) ?? 0
+    if (n) logger.warn('run.crashed', {task: run.task_name, run: run.id, orphans_killed: n})
   }
   return new ClusterLink(node, firstSeen, {url: settings.url, clock, logger})
 }

@@ -7,7 +7,8 @@ import {LogWriter} from '../../logs/writer.js'
 import {composeEnv} from '../env.js'
 import {type Account, resolveAccount} from './accounts.js'
 import type {LaunchSpec, ProcessControl, ProcessEvent} from './launch.js'
-import {groupAlive, killRun, signalGroup} from './process-group.js'
+import {LeftoverSweep} from './leftover-sweep.js'
+import {killRun, signalGroup} from './process-group.js'
 
 /**
  * How long pipes may stay open after the main process exits. A grandchild that left the group
@@ -30,14 +31,21 @@ export class ProcessRunner {
   private readonly dirs = new Set<string>()
   /** process.env reads through to the C library on every key: one plain copy serves every run. */
   private readonly daemonEnv: Readonly<Record<string, string | undefined>>
+  /** Pids of this runner's processes that have not exited yet. */
+  private readonly live = new Set<number>()
+  private readonly sweep = new LeftoverSweep(this.live)
+  private starts: Promise<void> = Promise.resolve()
 
   constructor(daemonEnv: Readonly<Record<string, string | undefined>>) {
     this.daemonEnv = {...daemonEnv}
   }
 
   run(spec: LaunchSpec, emit: (event: ProcessEvent) => void, onFrame?: FrameSink): ProcessControl {
-    const proc = new ProcessWatch(spec, emit)
-    void this.start(proc, spec, onFrame)
+    const proc = new ProcessWatch(spec, emit, this.live, this.sweep)
+    // One start at a time, in arrival order, each followed by a turn of the event loop: a
+    // spawn blocks this thread for milliseconds, and a burst of a thousand must not hold back
+    // the exits and output of the runs already going (nor open a thousand log files at once).
+    this.starts = this.starts.then(() => this.start(proc, spec, onFrame)).then(nextTurn, nextTurn)
     return proc
   }
 
@@ -83,6 +91,8 @@ class ProcessWatch implements ProcessControl {
   constructor(
     private readonly spec: LaunchSpec,
     readonly emit: (event: ProcessEvent) => void,
+    private readonly live: Set<number>,
+    private readonly sweep: LeftoverSweep,
   ) {}
 
   signal(signal: NodeJS.Signals, note: string): void {
@@ -124,6 +134,7 @@ class ProcessWatch implements ProcessControl {
     // outcome comes from 'exit'.
     child.on('error', () => {})
     this.pid = child.pid
+    this.live.add(child.pid)
     this.emit({type: 'started', pid: child.pid, processStart: processStart(child.pid) ?? null})
     this.capture(child, writer)
     child.once('exit', (code, signal) => void this.finish(child, writer, code, signal))
@@ -154,20 +165,20 @@ class ProcessWatch implements ProcessControl {
     const exitedAt = Date.now()
     this.exited = true
     const pid = this.pid!
+    this.live.delete(pid)
     const closed = Promise.all([child.stdout!, child.stderr!].map((s) => (s.closed || s.destroyed ? Promise.resolve() : new Promise<void>((r) => s.once('close', () => r())))))
     const drained = await Promise.race([closed.then(() => true), delay(DRAIN_GRACE_MS).then(() => false)])
     // No process outlives its run: what is left in the group, and any descendant that left it
     // but still holds the pipes, is killed now.
+    const n = await this.sweep.sweep(this.spec.runId, pid)
     if (!drained) {
-      const n = killRun(this.spec.runId, pid, pid)
       writer.system(`[sched] output pipes still held after the process exited; killed ${n} leftover process${n === 1 ? '' : 'es'}`)
       child.stdout!.destroy()
       child.stderr!.destroy()
-    } else {
+    } else if (n > 0) {
       // Pipes closed is not enough: a descendant that left the group (setsid) with its own
       // stdio is found only by its SCHED_RUN_ID, and must not outlive the run either.
-      const n = killRun(this.spec.runId, groupAlive(pid) ? pid : null, pid)
-      if (n > 0) writer.system(`[sched] killed ${n} leftover process${n === 1 ? '' : 'es'} after the process exited`)
+      writer.system(`[sched] killed ${n} leftover process${n === 1 ? '' : 'es'} after the process exited`)
     }
     await writer.close()
     this.emit({type: 'exited', exitCode: code, signal, pid, exitedAt, logBytes: writer.bytes, logError: writer.error})
@@ -180,6 +191,10 @@ function isDirectory(path: string): boolean {
   } catch {
     return false
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 function delay(ms: number): Promise<void> {
