@@ -7,7 +7,7 @@ import type {RunQuery} from '../state/run-query.js'
 import type {RunRecord} from '../state/run-record.js'
 import {type EndUnstarted, admitRun, admitTick, claimQueued, pendingStops, queuedTasks, stopClusterRun} from './admission.js'
 import type {ClusterNode} from './cluster-node.js'
-import {claimCatchUp} from './ledger.js'
+import {claimCatchUp, registerTasks} from './ledger.js'
 import {ClusterRunWriter} from './run-writer.js'
 import {type ClusterRun, getRun, queryClusterRuns} from './runs.js'
 import {Wakeups} from './wakeups.js'
@@ -23,7 +23,7 @@ export class ClusterLink implements ClusterPort {
 
   constructor(
     private readonly joined: ClusterNode,
-    private readonly seen: ReadonlyMap<string, number>,
+    private readonly seen: Map<string, number>,
     private readonly options: {readonly url: string; readonly clock: Clock; readonly logger: Logger},
   ) {
     this.records = new ClusterRunWriter(joined.db, joined.me, options.clock, options.logger)
@@ -39,6 +39,10 @@ export class ClusterLink implements ClusterPort {
 
   firstSeen(unit: string): number | undefined {
     return this.seen.get(unit)
+  }
+
+  async register(units: readonly string[]): Promise<void> {
+    for (const [name, at] of await registerTasks(this.joined.db, units)) this.seen.set(name, at)
   }
 
   claimTick(task: string, scheduledAt: number): Promise<boolean> {

@@ -30,6 +30,8 @@ export interface ClusterPort {
   readonly records: RecordWriter
   /** When the cluster first saw a unit: the anchor of `@every`, so every node computes the same ticks. */
   firstSeen(unit: string): number | undefined
+  /** Units a reload added: registered, so that firstSeen knows them. */
+  register(units: readonly string[]): Promise<void>
   /** True only when this node won the tick: false when another node did, or the database cannot tell. */
   claimTick(task: string, scheduledAt: number): Promise<boolean>
   /** Catch-up planned on the fire ledger, once cluster-wide. */

@@ -1,7 +1,10 @@
 import type {Unit} from '../core/types.js'
 import type {RunStore} from '../state/runs.js'
+import {ClusterUnavailable} from '../cluster/db.js'
+import type {RunRecord} from '../state/run-record.js'
+import type {ClusterPort} from './cluster-port.js'
 import {type Refusal, isRefusal, refused} from './outcomes.js'
-import type {RunOwner} from './run-owner.js'
+import {type RunOwner, endedUnstarted} from './run-owner.js'
 import type {ServiceState, Supervisor} from './supervisor.js'
 
 export const CONTROL_ACTIONS = ['stopped', 'nothing_running', 'restarted_instance', 'started', 'already_running', 'restarted'] as const
@@ -17,6 +20,9 @@ export interface ControlDeps {
   readonly supervisor: Supervisor
   readonly store: RunStore
   unit(name: string): Unit | undefined
+  /** Cluster mode: a run this node does not hold may be queued in the cluster or run by another node. */
+  readonly cluster?: ClusterPort
+  now(): number
 }
 
 /**
@@ -35,6 +41,7 @@ export class Control {
   async stopRun(id: string): Promise<ControlAnswer> {
     const {owner, supervisor, store} = this.deps
     const run = owner.get(id)
+    if ((!run || run.isEnded) && this.deps.cluster) return this.stopInCluster(this.deps.cluster, id)
     if (!run || run.isEnded) {
       const onDisk = store.findById(id)
       if (onDisk) return refused('conflict', `run ${id} is not running (${onDisk.state === 'active' ? 'pending' : onDisk.state})`)
@@ -55,6 +62,25 @@ export class Control {
     }
     await run.durable()
     return {ok: true, action: 'restarted_instance', unit: run.record.task_name, runs: [id]}
+  }
+
+  /**
+   * A run this node does not hold: a queued one ends at once; one running on another node is
+   * asked of that node (through the database), and the answer comes once it has been asked.
+   */
+  private async stopInCluster(cluster: ClusterPort, id: string): Promise<ControlAnswer> {
+    const end = (record: RunRecord) => endedUnstarted(record, 'stopped', 'stopped by an operator before it started', this.deps.now())
+    let outcome
+    try {
+      outcome = await cluster.stopRun(id, 'operator', end)
+    } catch (error) {
+      if (error instanceof ClusterUnavailable) return refused('unavailable', error.message)
+      throw error
+    }
+    if (outcome.result !== 'not_active') return {ok: true, action: 'stopped', runs: [id]}
+    const known = await cluster.getRun(id)
+    if (known) return refused('conflict', `run ${id} is not running (${known.end_reason ?? known.status})`)
+    return refused('unknown', `no task, service or run named "${id}"`)
   }
 
   /** A task's active and queued runs, or every instance of a service (which stays stopped). */

@@ -90,7 +90,7 @@ export class Daemon {
     this.records = new DurableRecords(this.journal, {clock, logger, onDiskFull: (error) => disk.emit('disk.full', error)})
     this.owner = createRunOwner({clock, logger, layout, store: this.records, launcher: options.launcher, config: () => this.cfg, unit, cluster: options.cluster})
     this.supervisor = new Supervisor({clock, logger, runs: this.owner})
-    this.control = new Control({owner: this.owner, supervisor: this.supervisor, store: this.store, unit})
+    this.control = new Control({owner: this.owner, supervisor: this.supervisor, store: this.store, unit, cluster: options.cluster, now: () => clock.now()})
     this.view = new RunView(this.owner, this.supervisor, this.store, clock, disk, options.cluster)
     this.fires = new CronFires({clock, logger, owner: this.owner, books: this.books, gate: this.gate, cluster: options.cluster})
     this.retention = new RetentionSweep({clock, logger, store: this.store, journal: this.journal, books: this.books, view: this.view, policy: () => ({units: this.units, maxStorage: this.cfg.daemon.max_storage})})
@@ -229,6 +229,10 @@ export class Daemon {
 
     this.adopt(next)
     for (const name of added) this.books.ensure(name, now)
+    // Added tasks' `@every` counts from when the cluster first saw them, on every node alike.
+    if (this.options.cluster && added.length) {
+      await this.options.cluster.register(added).catch((error: unknown) => this.options.logger.error('cluster.register_failed', {units: added.join(' '), error: errorMessage(error)}))
+    }
     this.scheduler.set(this.scheduledUnits(now))
     for (const name of removed) this.owner.dropQueue(name, 'its task was removed from the config by a reload')
     for (const name of changed) {

@@ -42,5 +42,5 @@ export async function joinAsNode(
     const n = killed.get(run.id) ?? 0
     if (n) logger.warn('run.crashed', {task: run.task_name, run: run.id, orphans_killed: n})
   }
-  return new ClusterLink(node, firstSeen, {url: settings.url, clock, logger})
+  return new ClusterLink(node, new Map(firstSeen), {url: settings.url, clock, logger})
 }

@@ -4,10 +4,13 @@ import {ClusterNode} from '../../src/cluster/cluster-node.js'
 import {loadConfigText} from '../../src/config/load.js'
 import type {Unit} from '../../src/core/types.js'
 import {ClusterFeed} from '../../src/engine/cluster-feed.js'
+import {Control} from '../../src/engine/control.js'
 import {CronFires} from '../../src/engine/cron-fires.js'
 import {JitterGate} from '../../src/engine/jitter-gate.js'
 import {RunOwner, type TriggerResult} from '../../src/engine/run-owner.js'
+import type {Supervisor} from '../../src/engine/supervisor.js'
 import {StateLayout} from '../../src/state/layout.js'
+import type {RunStore} from '../../src/state/runs.js'
 import type {UnitBooks} from '../../src/state/unit-books.js'
 import {closeDbs, clusterDb, freshUrlWithProxy, MemoryLogger} from '../support/cluster.js'
 import {FakeClock} from '../support/fake-clock.js'
@@ -45,7 +48,7 @@ async function node(url: string, name: string, toml: string, clock: FakeClock, b
     units: [...units.keys()],
     events: {leasesLost: () => undefined, fenced: () => undefined, reaped: () => undefined},
   })
-  const link = new ClusterLink(joined.node, joined.firstSeen, {url, clock, logger})
+  const link = new ClusterLink(joined.node, new Map(joined.firstSeen), {url, clock, logger})
   links.push(link)
   const launcher = new FakeLauncher(clock)
   launcher.behaviour = () => behaviour
@@ -159,6 +162,26 @@ describePg('the engine in a cluster', () => {
     expect(a.launcher.of('term')).toHaveLength(1)
     await until(() => launched([a, b], 'term').length === 2, 5000, 'the newer run')
     expect(launched([a, b], 'term')).toHaveLength(2)
+  })
+
+  it('an operator stops any run from any node: a queued one ends at once, a running one is stopped by its node', async () => {
+    const url = await freshDatabase()
+    const clock = new FakeClock(Date.UTC(2026, 2, 1, 12, 0, 0))
+    const toml = '[tasks.job]\nrun = "x"\non_overlap = "queue"\n'
+    const [a, b] = [await node(url, 'a', toml, clock, {}), await node(url, 'b', toml, clock, {})]
+    const running = ok(await a.owner.trigger({unit: 'job', source: 'api'}))
+    const queued = ok(await a.owner.trigger({unit: 'job', source: 'api'}))
+    expect(queued.outcome).toBe('queued')
+    const control = new Control({owner: b.owner, supervisor: {} as Supervisor, store: {} as RunStore, unit: b.unit, cluster: b.link, now: () => clock.now()})
+    expect(await control.stopRun(queued.run.id)).toEqual({ok: true, action: 'stopped', runs: [queued.run.id]})
+    expect(await b.link.getRun(queued.run.id)).toMatchObject({status: 'ended', end_reason: 'stopped', message: 'stopped by an operator before it started'})
+    expect(await control.stopRun(running.run.id)).toEqual({ok: true, action: 'stopped', runs: [running.run.id]})
+    expect(await running.ended).toMatchObject({end_reason: 'stopped', message: expect.stringContaining('stopped by an operator')})
+    await until(async () => (await b.link.getRun(running.run.id))?.status === 'ended', 5000, 'the stop recorded')
+    expect(await control.stopRun(running.run.id)).toMatchObject({ok: false, refusal: 'conflict', message: `run ${running.run.id} is not running (stopped)`})
+    expect(await control.stopRun('01NOSUCHRUN')).toMatchObject({ok: false, refusal: 'unknown'})
+    // The queued run never started anywhere.
+    expect(launched([a, b], 'job').map((l) => l.run)).toEqual([running.run.id])
   })
 
   it('a trigger while the database cannot be reached is refused (unavailable) and leaves no run', async () => {

@@ -72,6 +72,11 @@ describePg('three sched serve nodes on one database', () => {
       return d
     }
     for (const name of NAMES) await start(name)
+    for (const [name, d] of nodes) {
+      expect((await fetch(`${d.url}/healthz`)).status).toBe(200)
+      const info = (await (await fetch(`${d.url}/api/daemon`, {headers: {authorization: `Bearer ${TOKEN}`}})).json()) as {cluster?: unknown}
+      expect(info.cluster).toEqual({node: name, healthy: true})
+    }
 
     const windowStart = Date.now() + 1000
     const windowEnd = windowStart + WINDOW_MS

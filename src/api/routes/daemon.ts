@@ -14,8 +14,10 @@ export function daemonRoutes(daemon: Daemon, moreMetrics: () => string): Route[]
       path: '/healthz',
       auth: false,
       handler: (_req, res) => {
-        res.writeHead(200, {'content-type': 'text/plain'})
-        res.end('ok\n')
+        // A cluster node that cannot reach the database (or lost its name) claims no work: unhealthy.
+        const healthy = daemon.cluster?.healthy ?? true
+        res.writeHead(healthy ? 200 : 503, {'content-type': 'text/plain'})
+        res.end(healthy ? 'ok\n' : `unhealthy: cluster node ${daemon.cluster!.node} cannot reach the cluster database (or its name was taken over)\n`)
       },
     },
     {
@@ -32,6 +34,7 @@ export function daemonRoutes(daemon: Daemon, moreMetrics: () => string): Route[]
           state_dir: daemon.stateDir,
           timezone: config.scheduler.timezone,
           config_stale: daemon.configStale(),
+          ...(daemon.cluster ? {cluster: {node: daemon.cluster.node, healthy: daemon.cluster.healthy}} : {}),
         })
       },
     },
