@@ -13,9 +13,14 @@ import {type Owner, getRun, insertRun, saveRun} from './runs.js'
  * record the engine makes on its own (`missed`, `dst_skipped`) is inserted on its first write.
  * A fenced write (a reaper ended the run `crashed` while this node was cut off) leaves the
  * database's record as the truth. `save` keeps a write the database cannot take and retries it
- * with backoff until it lands; `attempt` fails at once, so a run is never launched unrecorded.
+ * with backoff until it lands, or until `close()` (a daemon stopping must not wait for the
+ * database: the run's record stays as the database has it, and another node ends it `crashed`
+ * a lease later); `attempt` fails at once, so a run is never launched unrecorded.
  */
 export class ClusterRunWriter implements RecordWriter {
+  private closed = false
+  private readonly waits = new Set<() => void>()
+
   constructor(
     private readonly db: ClusterDb,
     private readonly me: Owner,
@@ -35,9 +40,31 @@ export class ClusterRunWriter implements RecordWriter {
         return entryOf(record)
       } catch (error) {
         if (!(error instanceof ClusterUnavailable)) this.logger.error('run.write_failed', {run: record.id, error: errorMessage(error)})
-        await new Promise<void>((resolve) => this.clock.setTimer(reconnectDelayMs(attempt), resolve))
+        if (this.closed) {
+          this.logger.error('cluster.write_given_up', {run: record.id, task: record.task_name, status: record.end_reason ?? record.status})
+          return entryOf(record)
+        }
+        await this.wait(reconnectDelayMs(attempt))
       }
     }
+  }
+
+  /** Kept writes stop waiting for the database: each makes one last attempt and is given up. */
+  close(): void {
+    this.closed = true
+    for (const wake of [...this.waits]) wake()
+  }
+
+  private wait(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        this.waits.delete(wake)
+        timer.cancel()
+        resolve()
+      }
+      const timer = this.clock.setTimer(ms, wake)
+      this.waits.add(wake)
+    })
   }
 
   /** True when written; false when fenced off (the run exists and is not ours to change). */

@@ -26,8 +26,8 @@ export interface ClusterPort {
   readonly node: string
   /** The database answers and the name is still ours. */
   readonly healthy: boolean
-  /** Run records go to the database, fenced to this node's incarnation. */
-  readonly records: RecordWriter
+  /** Run records go to the database, fenced to this node's incarnation; `close()` at shutdown stops waiting for it. */
+  readonly records: RecordWriter & {close(): void}
   /** When the cluster first saw a unit: the anchor of `@every`, so every node computes the same ticks. */
   firstSeen(unit: string): number | undefined
   /** Units a reload added: registered, so that firstSeen knows them. */

@@ -200,8 +200,10 @@ export class Daemon {
     const timeout = this.cfg.daemon.shutdown_timeout / NS.ms
     await Promise.all([this.owner.shutdown(timeout), this.supervisor.shutdown(timeout), this.retention.stop()])
     await this.booting
-    // A record the disk still refuses is given up here (and named in the log), not waited for.
+    // A record the disk (or the cluster database) still refuses is given up here (and named in
+    // the log), not waited for.
     await this.records.close()
+    this.options.cluster?.records.close()
     await this.owner.flush()
     await this.journal.close()
     await this.books.flush()

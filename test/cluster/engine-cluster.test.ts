@@ -184,6 +184,32 @@ describePg('the engine in a cluster', () => {
     expect(launched([a, b], 'job').map((l) => l.run)).toEqual([running.run.id])
   })
 
+  it('a run that ends while the database is unreachable keeps its write until shutdown gives it up, and shutdown does not hang', async () => {
+    const {url, proxy} = await freshUrlWithProxy()
+    const clock = new FakeClock(Date.UTC(2026, 2, 1, 12, 0, 0))
+    const a = await node(proxy.via(url), 'a', '[tasks.job]\nrun = "x"\n', clock)
+    const run = ok(await a.owner.trigger({unit: 'job', source: 'api'}))
+    await until(() => a.launcher.live('job').length === 1, 5000, 'the launch')
+    await a.owner.flush()
+    await proxy.cut()
+    clock.advance(1000)
+    expect(await run.ended).toMatchObject({end_reason: 'success'})
+    let flushed = false
+    const flushing = a.owner.flush().then(() => (flushed = true))
+    // The write is kept, retried on the clock while the database is away.
+    clock.advance(5000)
+    await settle()
+    expect(flushed).toBe(false)
+    a.link.records.close()
+    await flushing
+    expect(a.logger.events()).toContain('cluster.write_given_up')
+    // The database still has the run as running: a lease after this node stops, another ends it `crashed`.
+    const db = clusterDb(url)
+    expect((await db.query('SELECT status FROM sched.runs WHERE id = $1', [run.run.id])).rows).toEqual([{status: 'running'}])
+    await proxy.restore()
+    await proxy.close()
+  })
+
   it('a trigger while the database cannot be reached is refused (unavailable) and leaves no run', async () => {
     const {url, proxy} = await freshUrlWithProxy()
     const clock = new FakeClock(Date.UTC(2026, 2, 1, 12, 0, 0))
