@@ -5,13 +5,14 @@ import {SchedError} from '../core/errors.js'
 import {renderTable} from '../cli/table.js'
 import {formatDuration, msToNs} from '../core/duration.js'
 import {FAILURE_REASONS} from '../core/types.js'
-import {type PublicRun, publicRun} from '../state/run-record.js'
+import {type PublicRun, type RunRecord, publicRun} from '../state/run-record.js'
 import {queryRuns} from '../state/run-query.js'
 import {RunStore} from '../state/runs.js'
 
 export default class Runs extends SchedCommand {
   static summary = 'Show run history, newest first.'
-  static description = 'Reads the state directory; needs no daemon. --status takes a phase (pending, running, ended) or an end reason (success, failed, timeout, …).'
+  static description =
+    'Reads the state directory — or, with [cluster], the cluster database: every node\'s runs, with the node that ran each; needs no daemon. --status takes a phase (pending, running, ended) or an end reason (success, failed, timeout, …).'
   static examples = [
     {command: '<%= config.bin %> runs', description: 'The 20 newest runs of every unit.'},
     {command: '<%= config.bin %> runs backup --status failed --limit 5', description: 'The last five failures of one task.'},
@@ -33,12 +34,19 @@ export default class Runs extends SchedCommand {
 
   async run(): Promise<PublicRun[]> {
     const {args, flags} = await this.parse(Runs)
-    const {layout} = this.readContext(flags.config, flags['state-dir'])
-    const store = new RunStore(layout)
+    const {config, layout} = this.readContext(flags.config, flags['state-dir'])
     // The task becomes a path under the state dir: one that cannot be a unit name (../x) is unknown.
     if (args.task !== undefined && checkName(args.task) !== undefined) throw new SchedError(`no task or service named "${args.task}"`, {exit: ExitCode.notFound})
-    const entries = args.task ? store.newest(args.task) : store.newestAll()
-    const page = await queryRuns(entries, {task: args.task, status: flags.status, triggered_by: flags['triggered-by'], limit: flags.limit}, (e) => store.read(e), false)
+    const query = {task: args.task, status: flags.status, triggered_by: flags['triggered-by'], limit: flags.limit}
+    let page: {runs: (RunRecord & {node?: string | null})[]; next: string | null}
+    if (config?.cluster) {
+      const url = config.cluster.url
+      const [{withConnection}, {queryClusterRuns}] = await Promise.all([import('../cluster/db.js'), import('../cluster/runs.js')])
+      page = await withConnection(url, (sql) => queryClusterRuns(sql, query))
+    } else {
+      const store = new RunStore(layout)
+      page = await queryRuns(args.task ? store.newest(args.task) : store.newestAll(), query, (e) => store.read(e), false)
+    }
     const runs = page.runs.map(publicRun)
     if (this.jsonEnabled()) return runs
     if (page.runs.length === 0) {
@@ -57,10 +65,12 @@ export default class Runs extends SchedCommand {
         (r.started_at ?? r.created_at).replace('T', ' ').slice(0, 19),
         r.duration_ms === null ? '' : formatDuration(msToNs(r.duration_ms)),
         r.exit_code === null ? (r.signal ?? '') : String(r.exit_code),
+        ...(config?.cluster ? [r.node ?? ''] : []),
         r.message ?? '',
       ]
     })
-    this.log(renderTable(['ID', 'TASK', 'STATUS', 'TRIGGER', 'STARTED (UTC)', 'DURATION', 'EXIT', 'MESSAGE'], rows))
+    const node = config?.cluster ? ['NODE'] : []
+    this.log(renderTable(['ID', 'TASK', 'STATUS', 'TRIGGER', 'STARTED (UTC)', 'DURATION', 'EXIT', ...node, 'MESSAGE'], rows))
     if (page.next) this.logToStderr(c.dim('more runs: use --limit, or --json | jq'))
     return runs
   }

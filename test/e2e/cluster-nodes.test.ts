@@ -1,7 +1,7 @@
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, expect, it} from 'vitest'
-import {type Daemon, startDaemon, tempDir} from '../support/cli.js'
+import {type Daemon, runCli, startDaemon, tempDir} from '../support/cli.js'
 import {closeDbs, clusterDb} from '../support/cluster.js'
 import {describePg, freshDatabase} from '../support/postgres.js'
 import {q, sleep, until} from '../support/sandbox.js'
@@ -169,6 +169,12 @@ describePg('three sched serve nodes on one database', () => {
       // could start only after the dead node's lease, when its run was ended `crashed`.
       if (prev.end !== undefined) expect(intervals[i].start >= prev.end, `${intervals[i].id} started before ${prev.id} ended`).toBe(true)
     }
+    // `sched runs` (no daemon) reads the same records from the database, each with its node.
+    const listed = await runCli(['runs', 'solo', '--json', '--limit', '10000', '-c', toml, '--state-dir', join(dir.path, 'state-n1')])
+    expect(listed.code, listed.stderr).toBe(0)
+    const cliRuns = JSON.parse(listed.stdout) as {id: string; node: string}[]
+    expect(cliRuns.map((r) => r.id).sort()).toEqual([...triggered].sort())
+    expect(cliRuns.every((r) => (NAMES as readonly string[]).includes(r.node))).toBe(true)
     console.log(
       `cluster nodes: ${ledger.length} ticks claimed, ${started.size} started; ${triggered.length} triggers (${refusedWhileDown.length} refused); kills ${JSON.stringify(kills.map((k) => k.node))}`,
     )
