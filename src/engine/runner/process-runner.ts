@@ -34,7 +34,7 @@ export class ProcessRunner {
   /** Pids of this runner's processes that have not exited yet. */
   private readonly live = new Set<number>()
   private readonly sweep = new LeftoverSweep(this.live)
-  private starts: Promise<void> = Promise.resolve()
+  private turns: Promise<void> = Promise.resolve()
 
   constructor(daemonEnv: Readonly<Record<string, string | undefined>>) {
     this.daemonEnv = {...daemonEnv}
@@ -42,11 +42,18 @@ export class ProcessRunner {
 
   run(spec: LaunchSpec, emit: (event: ProcessEvent) => void, onFrame?: FrameSink): ProcessControl {
     const proc = new ProcessWatch(spec, emit, this.live, this.sweep)
-    // One start at a time, in arrival order, each followed by a turn of the event loop: a
-    // spawn blocks this thread for milliseconds, and a burst of a thousand must not hold back
-    // the exits and output of the runs already going (nor open a thousand log files at once).
-    this.starts = this.starts.then(() => this.start(proc, spec, onFrame)).then(nextTurn, nextTurn)
+    void this.start(proc, spec, onFrame)
     return proc
+  }
+
+  /**
+   * Resolves when it is this spawn's turn: spawns go in arrival order, one per turn of the event
+   * loop. A spawn blocks this thread for milliseconds, and a burst of a thousand must not hold
+   * back the exits and output of the runs already going.
+   */
+  private spawnTurn(): Promise<void> {
+    this.turns = this.turns.then(nextTurn)
+    return this.turns
   }
 
   private async start(proc: ProcessWatch, spec: LaunchSpec, onFrame?: FrameSink): Promise<void> {
@@ -78,6 +85,7 @@ export class ProcessRunner {
       proc.failToStart(writer, errorMessage(error))
       return
     }
+    await this.spawnTurn()
     proc.spawn(writer, env, account)
   }
 }
