@@ -1,4 +1,5 @@
-import type {Clock} from '../core/clock.js'
+import type {Clock, TimerHandle} from '../core/clock.js'
+import {errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import type {CatchUp, Unit} from '../core/types.js'
 import type {Schedule} from '../cron/schedule.js'
@@ -7,7 +8,8 @@ import type {RunQuery} from '../state/run-query.js'
 import type {RunRecord} from '../state/run-record.js'
 import {type EndUnstarted, admitRun, admitTick, claimQueued, pendingStops, queuedTasks, stopClusterRun} from './admission.js'
 import type {ClusterNode} from './cluster-node.js'
-import {claimCatchUp, registerTasks} from './ledger.js'
+import {ClusterUnavailable} from './db.js'
+import {claimCatchUp, pruneLedger, registerTasks} from './ledger.js'
 import {ClusterRunWriter} from './run-writer.js'
 import {type ClusterRun, getRun, queryClusterRuns} from './runs.js'
 import {Wakeups} from './wakeups.js'
@@ -17,9 +19,15 @@ import {Wakeups} from './wakeups.js'
  * module, with this node as the owner. The node's own beat (heartbeat, lease renewals, reaping
  * dead nodes' runs) runs on its own timer from the join on.
  */
+/** How often each node forgets old fire-ledger rows, and how old they must be. */
+export const LEDGER_PRUNE_EVERY_MS = 3_600_000
+export const LEDGER_KEEP_MS = 86_400_000
+
 export class ClusterLink implements ClusterPort {
   readonly records: ClusterRunWriter
   private wakeups?: Wakeups
+  private pruning?: TimerHandle
+  private stopped = false
 
   constructor(
     private readonly joined: ClusterNode,
@@ -96,10 +104,31 @@ export class ClusterLink implements ClusterPort {
     await this.wakeups.start()
     // Work queued before this node listened (by a node that is gone, or before a restart).
     handlers.work()
+    this.armPrune()
   }
 
   async stop(): Promise<void> {
+    this.stopped = true
+    this.pruning?.cancel()
     await this.wakeups?.close()
     await this.joined.stop()
+  }
+
+  /**
+   * The ledger gains a row per tick (a per-second task: 86,400 a day). Rows older than a day are
+   * never claimed again — ticks are claimed as they come due — and each task's newest row, the
+   * catch-up anchor, is kept; every node prunes (a DELETE that finds nothing costs nothing).
+   */
+  private armPrune(): void {
+    const {clock, logger} = this.options
+    if (this.stopped) return
+    this.pruning = clock.setTimer(LEDGER_PRUNE_EVERY_MS, () => {
+      void pruneLedger(this.joined.db, clock.now() - LEDGER_KEEP_MS)
+        .catch((error: unknown) => {
+          // Unreachable: said once by the database; the next hour tries again.
+          if (!(error instanceof ClusterUnavailable)) logger.warn('cluster.prune_failed', {error: errorMessage(error)})
+        })
+        .finally(() => this.armPrune())
+    })
   }
 }

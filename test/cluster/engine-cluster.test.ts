@@ -1,5 +1,5 @@
 import {afterEach, expect, it} from 'vitest'
-import {ClusterLink} from '../../src/cluster/cluster-link.js'
+import {ClusterLink, LEDGER_PRUNE_EVERY_MS} from '../../src/cluster/cluster-link.js'
 import {ClusterNode} from '../../src/cluster/cluster-node.js'
 import {loadConfigText} from '../../src/config/load.js'
 import type {Unit} from '../../src/core/types.js'
@@ -208,6 +208,23 @@ describePg('the engine in a cluster', () => {
     expect((await db.query('SELECT status FROM sched.runs WHERE id = $1', [run.run.id])).rows).toEqual([{status: 'running'}])
     await proxy.restore()
     await proxy.close()
+  })
+
+  it('every node forgets fire-ledger rows older than a day, each hour, keeping each task\'s newest (the catch-up anchor)', async () => {
+    const url = await freshDatabase()
+    const clock = new FakeClock(Date.now())
+    await node(url, 'a', '[tasks.job]\ncron = "* * * * * *"\nrun = "x"\n[tasks.rare]\ncron = "@yearly"\nrun = "x"\n', clock)
+    const db = clusterDb(url)
+    const day = 86_400_000
+    const rows: [string, number][] = [['job', clock.now() - 3 * day], ['job', clock.now() - 2 * day], ['job', clock.now() - 1000], ['rare', clock.now() - 300 * day]]
+    for (const [task, at] of rows) await db.query("INSERT INTO sched.fire_ledger (task, scheduled_at, node) VALUES ($1, $2, 'a')", [task, new Date(at)])
+    clock.advance(LEDGER_PRUNE_EVERY_MS - 1)
+    await settle()
+    expect((await db.query('SELECT 1 FROM sched.fire_ledger')).rowCount).toBe(4)
+    clock.advance(1)
+    await until(async () => (await db.query('SELECT 1 FROM sched.fire_ledger')).rowCount === 2, 5000, 'the old rows pruned')
+    const {rows: kept} = await db.query<{task: string; at: Date}>('SELECT task, scheduled_at AS at FROM sched.fire_ledger ORDER BY task')
+    expect(kept.map((r) => [r.task, r.at.getTime()])).toEqual([rows[2], rows[3]])
   })
 
   it('a trigger while the database cannot be reached is refused (unavailable) and leaves no run', async () => {
