@@ -104,7 +104,9 @@ export class RunOwner extends EventEmitter {
     if (MANUAL.has(req.source) && !unit.api_trigger) return refused('forbidden', `task "${unit.name}" has api_trigger = false: it runs only on its own schedule`)
     const resolution = resolveParams(unit.parameters, req.params ?? {})
     if (!resolution.ok) return refused('params', resolution.problems.map((p) => p.message).join('; '), resolution.problems)
-    const run = this.create(unit, req.source, resolution.params, {scheduledAt: req.scheduledAt, message: req.message, refuseUnrecorded: true})
+    // In a cluster the admission stores the run: a start the database then refuses ends the run
+    // (start_failed, written when it answers), it does not undo it.
+    const run = this.create(unit, req.source, resolution.params, {scheduledAt: req.scheduledAt, message: req.message, refuseUnrecorded: !this.deps.cluster})
     return this.admit(unit, run)
   }
 
@@ -118,6 +120,8 @@ export class RunOwner extends EventEmitter {
 
   /** A queued run this node claimed from the cluster's queue: it starts now. */
   startClaimed(record: RunRecord): void {
+    // Shutting down: the claim lapses with this node's lease and the run goes back to the queue.
+    if (this.closing) return
     const run = this.adoptPending(record, entryOf(record))
     if (!run) return
     this.activate(this.taskRuns(run.unit.name), run)
