@@ -9,9 +9,9 @@ import type {EndReason, TriggerSource, Unit} from '../core/types.js'
 import type {StateLayout} from '../state/layout.js'
 import type {RunRecord} from '../state/run-record.js'
 import {type RunEntry, entryOf} from '../state/runs.js'
-import {ClusterUnavailable} from '../cluster/db.js'
 import {admit} from './admission.js'
 import {retryDelayMs} from './backoff.js'
+import {admitInCluster} from './cluster-admission.js'
 import type {ClusterPort} from './cluster-port.js'
 import type {StopCause} from './end-reason.js'
 import {type Refusal, type TriggerOutcome, refused} from './outcomes.js'
@@ -271,7 +271,7 @@ export class RunOwner extends EventEmitter {
   }
 
   private async admit(unit: Unit, run: Run): Promise<TriggerResult> {
-    if (this.deps.cluster) return this.admitInCluster(this.deps.cluster, unit, run)
+    if (this.deps.cluster) return this.admitShared(this.deps.cluster, unit, run)
     const t = this.taskRuns(unit.name)
     const stoppable = [...t.active.values()].filter((r) => !r.stopping).map((r) => r.id)
     const decision = admit(unit, {active: t.active.size, queued: t.queue.length, stoppable})
@@ -302,44 +302,27 @@ export class RunOwner extends EventEmitter {
   }
 
   /**
-   * Admission on the cluster's counts (docs/cluster.md): the run starts here, or waits in the
-   * cluster's queue for whichever node claims it, or is recorded not started. A database that
-   * cannot be reached refuses the trigger: no run exists.
+   * In a cluster: the run starts here, or waits in the cluster's queue for whichever node claims
+   * it, or is recorded not started; a refusal leaves no run.
    */
-  private async admitInCluster(cluster: ClusterPort, unit: Unit, run: Run): Promise<TriggerResult> {
-    const end = (record: RunRecord, reason: EndReason, message: string) => endedUnstarted(record, reason, message, this.deps.clock.now())
-    // A cron tick (not its retries) is claimed with its admission: a claimed tick always has its run.
-    const {record} = run
-    const tick = record.triggered_by === 'cron' && record.retry_attempt === 0 && record.scheduled_at !== null
-    let admitted
-    try {
-      admitted = tick ? await cluster.admitTick(unit, record, end) : await cluster.admit(unit, record, end)
-    } catch (error) {
-      run.discard()
-      if (error instanceof ClusterUnavailable) return refused('unavailable', `${error.message}; no run was created, try again when it answers`)
-      throw error
+  private async admitShared(cluster: ClusterPort, unit: Unit, run: Run): Promise<TriggerResult> {
+    const admitted = await admitInCluster(cluster, unit, run.record, (record, reason, message) => endedUnstarted(record, reason, message, this.deps.clock.now()))
+    if (admitted.action === 'start') {
+      this.activate(this.taskRuns(unit.name), run)
+      await run.start()
+      return {ok: true, outcome: 'started', run: run.record, ended: run.ended}
     }
-    if (!admitted) {
-      run.discard()
-      return refused('conflict', `the tick at ${record.scheduled_at} of task "${unit.name}" is another node's (claimed in the fire ledger)`)
-    }
-    const {decision, run: stored} = admitted
-    switch (decision.action) {
-      case 'start':
-        this.activate(this.taskRuns(unit.name), run)
-        await run.start()
-        return run.discarded ? storageRefusal(run.writeError) : {ok: true, outcome: 'started', run: run.record, ended: run.ended}
-      case 'queue':
-      case 'terminate':
-        // The run is the cluster's now: it ends on whichever node claims it, so this node holds
-        // nothing of it and its `ended` is never told here.
-        run.discard()
-        return {ok: true, outcome: 'queued', run: stored, ended: new Promise<RunRecord>(() => {})}
-      case 'skip':
-      case 'queue_full':
-        run.discard()
-        this.emit('run.ended', stored)
-        return {ok: true, outcome: decision.action === 'skip' ? 'skipped' : 'queue_full', run: stored, ended: Promise.resolve(stored)}
+    // Nothing of it stays here: refused, ended, or the cluster's to start on whichever node claims it.
+    run.discard()
+    switch (admitted.action) {
+      case 'refused':
+        return admitted.refusal
+      case 'queued':
+        // Its end is told on the node that runs it, never here.
+        return {ok: true, outcome: 'queued', run: admitted.run, ended: new Promise<RunRecord>(() => {})}
+      default:
+        this.emit('run.ended', admitted.run)
+        return {ok: true, outcome: admitted.action, run: admitted.run, ended: Promise.resolve(admitted.run)}
     }
   }
 

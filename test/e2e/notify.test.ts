@@ -220,7 +220,8 @@ cron = "* * * * * *"
     await sleep(2500)
     await b.start()
     const [missed] = await rec.waitFor('/hook', 1)
-    const record = b.runs('tick').find((r) => r.end_reason === 'missed')!
+    // The notification leaves on the run's end; its record may reach the disk a moment later.
+    const record = await until(() => b.runs('tick').find((r) => r.end_reason === 'missed'), 10_000, 'the missed record on disk')
     expect(missed.json).toMatchObject({event: 'run.missed', task: 'tick', run_id: record.id, end_reason: 'missed', triggered_by: 'cron'})
     expect(missed.json.title).toMatch(/^tick missed its schedule: \d+ ticks? missed while the daemon was down$/)
     await settle()
