@@ -10,6 +10,7 @@ import {type TriggerAnswer, notStarted} from '../engine/outcomes.js'
 import {runInForeground} from '../host/foreground.js'
 import {triggerAnswer} from '../host/request-handler.js'
 import {liveDaemon} from '../state/claim.js'
+import {waitForClusterRun} from '../cli/cluster-wait.js'
 import {followLog} from '../logs/reader.js'
 import {type PublicRun, type RunRecord, publicRun} from '../state/run-record.js'
 
@@ -48,18 +49,25 @@ Refused runs (unknown task, api_trigger = false, bad parameters, on_overlap = "s
     const params = parseParamFlags(flags.param ?? [])
     // A daemon runs the config it loaded: a broken edit on disk must not block triggers through it
     // (as with stop, start and reload). Only a run in this process needs the file to be valid.
-    const {layout} = this.readContext(flags.config, flags['state-dir'])
+    const {config: read, layout} = this.readContext(flags.config, flags['state-dir'])
     const client = DaemonClient.find(layout)
 
     if (client) {
       const run = this.report(await client.trigger(args.task, params))
       // With --wait or --follow, --json prints the final record only: stdout stays one document.
       if (!flags.wait && !flags.follow) return run
-      if (flags.follow) await this.follow(layout.logFile(run.task_name, run.id))
-      const final = await client.waitForEnd(run)
+      // In a cluster a queued run may start on another node, which keeps its output.
+      const cluster = read?.cluster
+      if (flags.follow && cluster && run.status !== 'running') this.logToStderr(`run ${run.id} is queued in the cluster: its output will be on the node that starts it; waiting for its end`)
+      else if (flags.follow) await this.follow(layout.logFile(run.task_name, run.id))
+      const final = cluster ? await waitForClusterRun(cluster.url, run.id) : await client.waitForEnd(run)
       this.logToStderr(endedLine(final))
       if (flags.wait) process.exitCode = exitCodeOf(final)
       return publicRun(final)
+    }
+    // A run in this process would bypass the cluster's admission, queue and records.
+    if (read?.cluster) {
+      throw new SchedError(`no daemon serves ${layout.root}: in a cluster a task runs through a node`, {exit: ExitCode.noDaemon, hint: 'start this node (sched serve), or trigger on another node: POST /api/tasks/NAME/run'})
     }
     const claimant = liveDaemon(layout)
     if (claimant) {

@@ -4,7 +4,7 @@ import {afterEach, expect, it} from 'vitest'
 import {type Daemon, runCli, startDaemon, tempDir} from '../support/cli.js'
 import {closeDbs, clusterDb} from '../support/cluster.js'
 import {describePg, freshDatabase} from '../support/postgres.js'
-import {q, sleep, until} from '../support/sandbox.js'
+import {q, sleep, until, unwrap} from '../support/sandbox.js'
 import {seeded} from '../support/seeded.js'
 
 /**
@@ -121,7 +121,17 @@ describePg('three sched serve nodes on one database', () => {
       60_000 + triggered.length * 1000,
       'the triggered runs to finish',
     )
+    // `sched trigger --wait` through a node: the end is read from the database, wherever it ran.
+    const waited = await runCli(['trigger', 'solo', '--wait', '--json', '-c', toml, '--state-dir', join(dir.path, 'state-n1')], {env: {SCHED_CLUSTER_NODE: 'n1'}})
+    expect(waited.code, waited.stderr).toBe(0)
+    const waitedRun = JSON.parse(waited.stdout) as {id: string; status: string; end_reason: string}
+    expect(waitedRun).toMatchObject({status: 'ended', end_reason: 'success'})
+    triggered.push(waitedRun.id)
     for (const d of nodes.values()) expect(await d.stop('SIGTERM')).toBe(0)
+    // With no daemon on the node, a trigger is refused: a run in the CLI's process would bypass the cluster.
+    const alone = await runCli(['trigger', 'solo', '-c', toml, '--state-dir', join(dir.path, 'state-n1')])
+    expect(alone.code).toBe(4)
+    expect(unwrap(alone.stderr)).toContain('in a cluster a task runs through a node')
     for (const d of nodes.values()) daemons.delete(d)
 
     // --- ticks: each second of the window claimed once, started once, on the claiming node.
