@@ -454,6 +454,66 @@ async function servicesIdle() {
   return {idle_cpu_percent_20_services_x2: round(percent, 2)}
 }
 
+/**
+ * Issue 8's load: 1,000 tasks firing every second for 60 s (on_overlap = "skip": a tick whose
+ * previous run still goes is recorded skipped). Every tick of the window must have exactly one
+ * record; the figures are how late the daemon acted on the ticks (record created), how late the
+ * processes really started (they write their own start time), and the daemon's peak RSS. Then
+ * 200 `sched trigger` processes at once: the time until all are answered.
+ */
+async function load() {
+  const {tickCensus} = await import('../test/support/tick-census.ts')
+  const base = dir('load')
+  const ran = join(base, 'ran')
+  const names = Array.from({length: 1000}, (_, i) => `sec-${i}`)
+  const config = join(base, 'sched.toml')
+  writeFileSync(config, names.map((n) => `[tasks.${n}]\ncron = "* * * * * *"\non_overlap = "skip"\nrun = 'echo "$SCHED_RUN_ID $(date +%s%3N)" >> ${ran}'\n`).join('\n'))
+  const state = dir('load/state')
+  const daemon = await serve(config, state)
+  const from = Date.now() + 1000
+  let peak = 0
+  while (Date.now() < from + 60_000) {
+    peak = Math.max(peak, rssMb(daemon.child.pid))
+    await sleep(500)
+  }
+  const to = Date.now() - 1000
+  await daemon.stop()
+  const triggers = await concurrentTriggers(200)
+  const store = runStore(state)
+  const records = store.listAll().map((e) => store.readSync(e)).filter(Boolean)
+  const census = tickCensus(records, names, from, to)
+  const startedAt = new Map(readFileSync(ran, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')))
+  const late = records.filter((r) => startedAt.has(r.id) && r.scheduled_at).map((r) => Number(startedAt.get(r.id)) - Date.parse(r.scheduled_at))
+  return {
+    load_1000_per_second_ticks: census.expected,
+    load_1000_per_second_ticks_lost: census.lost.length,
+    load_1000_per_second_ticks_twice: census.twice.length,
+    load_1000_per_second_runs_started: census.outcomes.success ?? 0,
+    load_1000_per_second_ticks_skipped: census.outcomes.skipped ?? 0,
+    load_1000_per_second_tick_to_record_p50_ms: census.decided.p50,
+    load_1000_per_second_tick_to_record_p99_ms: census.decided.p99,
+    load_1000_per_second_tick_to_process_p50_ms: round(median(late)),
+    load_1000_per_second_tick_to_process_p99_ms: round(percentile(late, 99)),
+    load_1000_per_second_peak_rss_mb: round(peak, 1),
+    ...triggers,
+  }
+}
+
+/** `n` `sched trigger` processes started at once against an otherwise idle daemon. */
+async function concurrentTriggers(n) {
+  const config = join(dir('triggers'), 'sched.toml')
+  writeFileSync(config, '[tasks.work]\nmax_concurrent = 4\nqueue_max = 1000\nrun = "true"\n')
+  const state = dir('triggers/state')
+  const daemon = await serve(config, state)
+  const started = performance.now()
+  const codes = await Promise.all(
+    Array.from({length: n}, () => new Promise((resolve) => spawn(process.execPath, [BIN, 'trigger', 'work', '-c', config, '--state-dir', state], {stdio: 'ignore'}).on('exit', resolve))),
+  )
+  const seconds = (performance.now() - started) / 1000
+  await daemon.stop()
+  return {[`load_${n}_concurrent_triggers_answered`]: codes.filter((code) => code === 0).length, [`load_${n}_concurrent_triggers_seconds`]: round(seconds, 1)}
+}
+
 const suites = {
   listing,
   control,
@@ -466,6 +526,7 @@ const suites = {
   rss: async () => ({idle_rss_mb_10_tasks: await idleRss(10), idle_rss_mb_1000_tasks: await idleRss(1000)}),
   history,
   dashboard,
+  load,
 }
 
 /**

@@ -39,7 +39,7 @@ export interface DaemonOptions {
   readonly logger: Logger
   /** When the daemon started (the claim's time): `@every` schedules count from it. */
   readonly startedAt: number
-  /** Starts the runs' processes (worker threads in the daemon). */
+  /** Starts the runs' processes (spawner processes in the daemon). */
   readonly launcher: Launcher
   /** How the config was loaded, so that a reload reads it the same way. */
   readonly loadOptions?: LoadOptions

@@ -5,9 +5,8 @@ import {describeWriteError} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import type {EndReason, TriggerSource, Unit} from '../core/types.js'
 import {ulid} from '../core/ulid.js'
-import {STATE_FORMAT} from '../state/json-file.js'
 import type {StateLayout} from '../state/layout.js'
-import type {RunRecord} from '../state/run-record.js'
+import {type RunRecord, newRunRecord} from '../state/run-record.js'
 import type {RunEntry} from '../state/runs.js'
 import {type StopCause, endReason} from './end-reason.js'
 import {endMessage} from './run-message.js'
@@ -132,29 +131,19 @@ export class Run {
   /** A new run, `pending`, announced as run.created. Nothing is written until it is queued or started. */
   static create(ctx: RunContext, unit: Unit, source: TriggerSource, rendered: ResolvedParams = NO_PARAMS, options: RunOptions = {}): Run {
     const now = ctx.clock.now()
-    const record: RunRecord = {
-      v: STATE_FORMAT,
+    const record = newRunRecord({
       id: ulid(now),
       task_name: unit.name,
       kind: unit.kind,
-      status: 'pending',
-      end_reason: null,
-      exit_code: null,
-      signal: null,
       triggered_by: source,
       scheduled_at: options.scheduledAt === undefined ? null : iso(options.scheduledAt),
       created_at: iso(now),
-      started_at: null,
-      ended_at: null,
-      duration_ms: null,
       retry_attempt: options.retryOf ? options.retryOf.retry_attempt + 1 : 0,
       retry_of_run_id: options.retryOf?.id ?? null,
       instance_index: options.instance ?? null,
       params: rendered.values,
-      pid: null,
-      log_bytes: 0,
       message: options.message ?? null,
-    }
+    })
     const run = new Run(ctx, record, unit, rendered, options)
     ctx.publish('run.created', record)
     return run

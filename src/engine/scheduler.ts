@@ -7,6 +7,8 @@ import {planCatchUp} from './catch-up.js'
 export const MAX_WAIT_MS = 30_000
 /** Ticks walked at once after a suspend or a forward clock jump before skipping to now. */
 const MAX_DUE_TICKS = 10_000
+/** Ticks this late, or less, each fire on their own (see wake). */
+const FIRE_EACH_WITHIN_MS = 10_000
 
 export interface ScheduledUnit {
   readonly unit: Unit
@@ -88,8 +90,13 @@ export class Scheduler {
       let lastFire: Tick | undefined
       let fires = 0
       let walked = 0
+      // A daemon a few seconds behind (a burst of work) owes every tick its own run; a longer
+      // gap (suspend, a clock jump) folds them into the latest.
+      const each = e.next !== undefined && now - e.next.at <= FIRE_EACH_WITHIN_MS
       while (e.next && e.next.at <= now) {
-        if (e.next.kind === 'fire') {
+        if (e.next.kind === 'fire' && each) {
+          due.push({unit: e.unit, tick: e.next, coalesced: 0})
+        } else if (e.next.kind === 'fire') {
           fires++
           lastFire = e.next
         } else {

@@ -9,7 +9,7 @@ import {systemClock} from '../core/clock.js'
 import {ExitCode, SchedError, errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import {Daemon} from '../engine/daemon.js'
-import {ThreadLauncher} from '../engine/runner/thread-launcher.js'
+import {SpawnerLauncher} from '../engine/runner/spawner-launcher.js'
 import {daemonSource} from '../notify/daemon-source.js'
 import {Notifications} from '../notify/notifications.js'
 import {type StateClaim, claimStateDir} from '../state/claim.js'
@@ -51,7 +51,7 @@ export class DaemonHost {
     private readonly options: HostOptions,
     private readonly claim: StateClaim,
     readonly daemon: Daemon,
-    private readonly launcher: ThreadLauncher,
+    private readonly launcher: SpawnerLauncher,
     readonly notifications: Notifications,
     private readonly cluster?: ClusterLink,
   ) {}
@@ -69,7 +69,7 @@ export class DaemonHost {
       claim.release()
       throw error
     }
-    const launcher = new ThreadLauncher({daemonEnv: process.env})
+    const launcher = new SpawnerLauncher({daemonEnv: process.env})
     daemon = new Daemon({config, layout, clock: systemClock, logger, launcher, startedAt: Date.parse(claim.info.started_at), cluster})
     const notifications = new Notifications({source: daemonSource(daemon), layout, clock: systemClock, logger})
     const host = new DaemonHost(options, claim, daemon, launcher, notifications, cluster)

@@ -34,7 +34,7 @@ export interface ForegroundResult {
 /**
  * `sched trigger` with no daemon: the run executes in this process, recorded in the same state
  * directory, which is claimed for the duration so that no daemon starts beside it. Its process
- * starts in this thread: for one run a worker thread would cost more than the spawn it moves.
+ * starts in this process: for one run a spawner process would cost more than the spawn it moves.
  */
 export async function runInForeground(options: ForegroundOptions): Promise<ForegroundResult> {
   const {config, layout, logger} = options

@@ -1,4 +1,5 @@
 import type {EndReason, Kind, RunStatus, TriggerSource} from '../core/types.js'
+import {STATE_FORMAT} from './json-file.js'
 
 /**
  * One run: one process group, one log file, one record (SPEC §3). Where its file lives and how
@@ -46,4 +47,39 @@ export type PublicRun = Omit<RunRecord, 'v' | 'process_start'>
 export function publicRun(record: RunRecord): PublicRun {
   const {v: _v, process_start: _start, ...rest} = record
   return rest
+}
+
+/** What a record must be told; everything else starts unknown (null, 0, empty). */
+export type RunFacts = Pick<RunRecord, 'id' | 'task_name' | 'kind' | 'triggered_by' | 'created_at'> & Partial<RunRecord>
+
+/**
+ * A new record: `pending`, nothing known yet beyond `facts`, which may set any other field too.
+ * The one place the blank record is spelt out, in the field order of SPEC §3 (and of the files).
+ */
+export function newRunRecord(facts: RunFacts): RunRecord {
+  const {id, task_name, kind, triggered_by, created_at, ...rest} = facts
+  return {
+    v: STATE_FORMAT,
+    id,
+    task_name,
+    kind,
+    status: 'pending',
+    end_reason: null,
+    exit_code: null,
+    signal: null,
+    triggered_by,
+    scheduled_at: null,
+    created_at,
+    started_at: null,
+    ended_at: null,
+    duration_ms: null,
+    retry_attempt: 0,
+    retry_of_run_id: null,
+    instance_index: null,
+    params: {},
+    pid: null,
+    log_bytes: 0,
+    message: null,
+    ...rest,
+  }
 }

@@ -4,10 +4,10 @@ import {basename, dirname, join} from 'node:path'
 import {olderSegmentPath} from '../logs/format.js'
 import {END_REASONS, type EndReason, TRIGGER_SOURCES, type TriggerSource} from '../core/types.js'
 import {ULID_PATTERN, ulidTime} from '../core/ulid.js'
-import {type CorruptReport, STATE_FORMAT, parseStateText} from './json-file.js'
+import {type CorruptReport, parseStateText} from './json-file.js'
 import type {StateLayout} from './layout.js'
 import {writeFileAtomicSync} from './atomic.js'
-import type {RunRecord} from './run-record.js'
+import {type RunRecord, newRunRecord} from './run-record.js'
 
 /**
  * Run records on disk, one small file per run, named for what listings filter on:
@@ -307,28 +307,15 @@ function isRecordOf(record: RunRecord, entry: RunEntry): boolean {
 function rebuiltRecord(facts: {id: string; unit: string; triggered_by: TriggerSource; state: EndReason | 'active'}, keptAt: string | undefined): RunRecord {
   const ended = facts.state !== 'active'
   const created = new Date(ulidTime(facts.id)).toISOString()
-  return {
-    v: STATE_FORMAT,
+  return newRunRecord({
     id: facts.id,
     task_name: facts.unit,
     kind: facts.triggered_by === 'service' ? 'service' : 'task',
     status: ended ? 'ended' : 'running',
     end_reason: facts.state === 'active' ? null : facts.state,
-    exit_code: null,
-    signal: null,
     triggered_by: facts.triggered_by,
-    scheduled_at: null,
     created_at: created,
-    started_at: null,
-    ended_at: null,
-    duration_ms: null,
-    retry_attempt: 0,
-    retry_of_run_id: null,
-    instance_index: null,
-    params: {},
-    pid: null,
-    log_bytes: 0,
     message: `this run's record was damaged${keptAt ? ` (kept as ${keptAt})` : ''}; rebuilt from its file name: id, task, trigger source${ended ? ' and end reason' : ''} are known, the rest is lost`,
     damaged: true,
-  }
+  })
 }

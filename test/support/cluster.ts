@@ -4,7 +4,7 @@ import type {Clock} from '../../src/core/clock.js'
 import {systemClock} from '../../src/core/clock.js'
 import type {LogFields, Logger, LogLevel} from '../../src/core/logger.js'
 import type {EndReason} from '../../src/core/types.js'
-import type {RunRecord} from '../../src/state/run-record.js'
+import {type RunRecord, newRunRecord} from '../../src/state/run-record.js'
 import {freshDatabase} from './postgres.js'
 import {TcpProxy} from './tcp-proxy.js'
 
@@ -61,30 +61,7 @@ let seq = 0
 export function pendingRun(task: string, overrides: Partial<RunRecord> = {}): RunRecord {
   const n = seq++
   const created = Date.parse('2026-03-01T12:00:00Z') + n
-  return {
-    v: 1,
-    id: `01K${String(n).padStart(23, '0')}`,
-    task_name: task,
-    kind: 'task',
-    status: 'pending',
-    end_reason: null,
-    exit_code: null,
-    signal: null,
-    triggered_by: 'api',
-    scheduled_at: null,
-    created_at: new Date(created).toISOString(),
-    started_at: null,
-    ended_at: null,
-    duration_ms: null,
-    retry_attempt: 0,
-    retry_of_run_id: null,
-    instance_index: null,
-    params: {},
-    pid: null,
-    log_bytes: 0,
-    message: null,
-    ...overrides,
-  }
+  return newRunRecord({id: `01K${String(n).padStart(23, '0')}`, task_name: task, kind: 'task', triggered_by: 'api', created_at: new Date(created).toISOString(), ...overrides})
 }
 
 /** The final record of a run that ends without starting, as the engine writes it. */

@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest'
 import type {TriggerSource} from '../../src/core/types.js'
 import {catchUpAnchor, newestTickRuns} from '../../src/engine/cron-fires.js'
 import {StateLayout} from '../../src/state/layout.js'
-import type {RunRecord} from '../../src/state/run-record.js'
+import {newRunRecord} from '../../src/state/run-record.js'
 import {RunStore, runRelativePath} from '../../src/state/runs.js'
 import {tempDir} from '../support/cli.js'
 
@@ -21,12 +21,10 @@ function idAt(at: number, seq: number): string {
 function store(runs: {created: number; by: TriggerSource; scheduled: number | null}[]): RunStore {
   const layout = new StateLayout(tempDir('sched-anchor-').path)
   runs.forEach(({created, by, scheduled}, i) => {
-    const record = {
-      v: 1, id: idAt(created, i), task_name: 'tick', kind: 'task', status: 'running', end_reason: null, exit_code: null, signal: null,
-      triggered_by: by, scheduled_at: scheduled === null ? null : new Date(scheduled).toISOString(), created_at: new Date(created).toISOString(),
-      started_at: new Date(created).toISOString(), ended_at: null, duration_ms: null, retry_attempt: 0, retry_of_run_id: null, instance_index: null,
-      params: {}, pid: 1, log_bytes: 0, message: null,
-    } as unknown as RunRecord
+    const record = newRunRecord({
+      id: idAt(created, i), task_name: 'tick', kind: 'task', triggered_by: by, status: 'running', pid: 1,
+      scheduled_at: scheduled === null ? null : new Date(scheduled).toISOString(), created_at: new Date(created).toISOString(), started_at: new Date(created).toISOString(),
+    })
     const path = join(layout.runsDir('tick'), runRelativePath(record))
     mkdirSync(dirname(path), {recursive: true})
     writeFileSync(path, JSON.stringify(record))

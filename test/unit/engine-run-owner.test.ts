@@ -4,7 +4,7 @@ import {createLogger} from '../../src/core/logger.js'
 import type {Unit} from '../../src/core/types.js'
 import {RunOwner, type TriggerRequest, type TriggerResult} from '../../src/engine/run-owner.js'
 import {StateLayout} from '../../src/state/layout.js'
-import type {RunRecord} from '../../src/state/run-record.js'
+import {type RunRecord, newRunRecord} from '../../src/state/run-record.js'
 import {entryOf} from '../../src/state/runs.js'
 import {FakeClock} from '../support/fake-clock.js'
 import {type Behaviour, FakeLauncher, MemoryRecords, advance, settle} from '../support/fake-launcher.js'
@@ -310,29 +310,7 @@ describe('shutdown', () => {
 describe('what the daemon asks of it besides triggers', () => {
   it('resume: runs found pending at boot run first, in id order, before anything new', async () => {
     const h = harness('[tasks.q]\nrun = "x"\n')
-    const old = (n: number): RunRecord => ({
-      v: 1,
-      id: `01JG0000000000000000000${n}0`,
-      task_name: 'q',
-      kind: 'task',
-      status: 'pending',
-      end_reason: null,
-      exit_code: null,
-      signal: null,
-      triggered_by: 'cli',
-      scheduled_at: null,
-      created_at: new Date(T0 - 1000).toISOString(),
-      started_at: null,
-      ended_at: null,
-      duration_ms: null,
-      retry_attempt: 0,
-      retry_of_run_id: null,
-      instance_index: null,
-      params: {},
-      pid: null,
-      log_bytes: 0,
-      message: null,
-    })
+    const old = (n: number): RunRecord => newRunRecord({id: `01JG0000000000000000000${n}0`, task_name: 'q', kind: 'task', triggered_by: 'cli', created_at: new Date(T0 - 1000).toISOString()})
     for (const n of [1, 2]) h.owner.resume(old(n), entryOf(old(n)))
     const fresh = ok(await h.trigger({unit: 'q'}))
     expect(fresh.outcome).toBe('queued')

@@ -165,6 +165,22 @@ describe('Scheduler: suspend and clock jumps', () => {
     expect(fired.slice(1)).toEqual([onTime('five', '2026-05-04T10:35:00Z')])
   })
 
+  it('a daemon a few seconds behind fires every tick it owes, each on its own', () => {
+    const {clock, fired, scheduler} = harness('2026-05-04T10:00:00Z')
+    scheduler.start([entry('sec', cron('* * * * * *'), clock.now())])
+    clock.set(at('2026-05-04T10:00:03.400Z')) // the event loop was busy for 3.4 s
+    clock.runDue()
+    const now = '2026-05-04T10:00:03.400Z'
+    expect(fired).toEqual(['01', '02', '03'].map((s) => ({name: 'sec', kind: 'fire', tick: `2026-05-04T10:00:${s}Z`, now, coalesced: 0})))
+    // Ten seconds behind is still "busy"; eleven is a gap, folded.
+    clock.set(at('2026-05-04T10:00:13.000Z'))
+    clock.runDue()
+    expect(fired.slice(3).map((f) => f.coalesced)).toEqual(Array(10).fill(0))
+    clock.set(at('2026-05-04T10:00:24.500Z'))
+    clock.runDue()
+    expect(fired.slice(13)).toEqual([{name: 'sec', kind: 'fire', tick: '2026-05-04T10:00:24Z', now: '2026-05-04T10:00:24.500Z', coalesced: 10}])
+  })
+
   it('a jump past exactly one tick fires it with nothing folded', () => {
     const {clock, fired, scheduler} = harness('2026-05-04T10:02:00Z')
     scheduler.start([entry('five', cron('*/5 * * * *'), clock.now())])

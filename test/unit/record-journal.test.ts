@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {StateLayout} from '../../src/state/layout.js'
 import {RecordJournal, journalLine, readSegment} from '../../src/state/record-journal.js'
-import type {RunRecord} from '../../src/state/run-record.js'
+import {type RunRecord, newRunRecord} from '../../src/state/run-record.js'
 import {RunStore, entryOf, runRelativePath} from '../../src/state/runs.js'
 import {tempDir} from '../support/cli.js'
 
@@ -29,30 +29,8 @@ function setup() {
 let seq = 0
 function record(patch: Partial<RunRecord> = {}): RunRecord {
   seq++
-  return {
-    v: 1,
-    id: `01JG00000000000000000${String(seq).padStart(5, '0')}`,
-    task_name: 't',
-    kind: 'task',
-    status: 'running',
-    end_reason: null,
-    exit_code: null,
-    signal: null,
-    triggered_by: 'api',
-    scheduled_at: null,
-    created_at: '2025-01-01T00:00:00.000Z',
-    started_at: '2025-01-01T00:00:00.000Z',
-    ended_at: null,
-    duration_ms: null,
-    retry_attempt: 0,
-    retry_of_run_id: null,
-    instance_index: null,
-    params: {},
-    pid: null,
-    log_bytes: 0,
-    message: null,
-    ...patch,
-  }
+  const at = '2025-01-01T00:00:00.000Z'
+  return newRunRecord({id: `01JG00000000000000000${String(seq).padStart(5, '0')}`, task_name: 't', kind: 'task', triggered_by: 'api', created_at: at, status: 'running', started_at: at, ...patch})
 }
 
 const ended = (r: RunRecord): RunRecord => ({...r, status: 'ended', end_reason: 'success', exit_code: 0, ended_at: '2025-01-01T00:00:01.000Z', duration_ms: 1000})

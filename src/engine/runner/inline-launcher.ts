@@ -2,8 +2,8 @@ import type {LaunchSpec, Launcher, ProcessControl, ProcessEvent} from './launch.
 import {type FrameSink, ProcessRunner} from './process-runner.js'
 
 /**
- * Starts processes in this thread. For the foreground `sched trigger` (one run: a worker thread
- * would cost more than the spawn it moves) and for tests; it can show output live.
+ * Starts processes in this process. For the foreground `sched trigger` (one run: a spawner
+ * process would cost more than the spawn it moves) and for tests; it can show output live.
  */
 export class InlineLauncher implements Launcher {
   private readonly runner: ProcessRunner

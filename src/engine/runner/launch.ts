@@ -3,8 +3,8 @@ import type {EnvLayers} from '../env.js'
 
 /**
  * The seam between a run's owner (main thread: records, timers, decisions) and whatever starts
- * its process (in this thread, or in a worker so that spawn() never blocks the event loop).
- * Everything in a LaunchSpec is plain data: it crosses a thread boundary as a message.
+ * its process (in this process, or in a spawner process so that spawn() never blocks the event loop).
+ * Everything in a LaunchSpec is plain data: it crosses a process boundary as a message.
  */
 export interface LaunchSpec {
   readonly runId: string
@@ -59,6 +59,6 @@ export interface ProcessControl {
 
 export interface Launcher {
   launch(spec: LaunchSpec, onEvent: (event: ProcessEvent) => void): ProcessControl
-  /** Resolves once every process it started has been reported `exited`; frees its threads. */
+  /** Resolves once every process it started has been reported `exited`; ends its spawners. */
   close(): Promise<void>
 }

@@ -4,7 +4,7 @@ import {groupAlive, killRuns, type RunTarget} from './process-group.js'
  * The leftover check at the end of every run (no process outlives its run), batched: the runs
  * that end in the same turn of the event loop share one walk of /proc. Without it a burst of a
  * thousand ends costs a thousand walks, each reading every newer process's environment, and the
- * thread that reports exits stalls for seconds.
+ * spawner that reports exits stalls for seconds.
  */
 export class LeftoverSweep {
   private batch: {target: RunTarget; done: (killed: number) => void}[] = []

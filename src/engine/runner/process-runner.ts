@@ -23,8 +23,8 @@ export type FrameSink = (stream: 'stdout' | 'stderr' | 'system', payload: Buffer
  * Starts and watches processes: `<shell> -c <script> sched <args…>` in its own process group,
  * output captured into the run's log, leftovers killed when the main process exits, and the end
  * reported as data, never thrown. It decides nothing: stopping, timeouts and end reasons belong
- * to the run's owner, which sends signals through the returned control. Runs in a worker thread
- * (thread-launcher) or in the caller's thread (inline-launcher).
+ * to the run's owner, which sends signals through the returned control. Runs in a spawner process
+ * (spawner-launcher) or in the caller's (inline-launcher).
  */
 export class ProcessRunner {
   /** Log folders known to exist: one mkdir per folder, not one per run. */
@@ -48,7 +48,7 @@ export class ProcessRunner {
 
   /**
    * Resolves when it is this spawn's turn: spawns go in arrival order, one per turn of the event
-   * loop. A spawn blocks this thread for milliseconds, and a burst of a thousand must not hold
+   * loop. A spawn blocks this process for milliseconds, and a burst of a thousand must not hold
    * back the exits and output of the runs already going.
    */
   private spawnTurn(): Promise<void> {
@@ -124,8 +124,8 @@ class ProcessWatch implements ProcessControl {
       return
     }
     const argv = [spec.shell, '-c', spec.script, 'sched', ...spec.args]
-    // process.umask() cannot be set from a worker thread (and would race other spawns in this
-    // one): a umask is applied by /bin/sh, which then execs the shell in its place (same pid).
+    // process.umask() is process-wide (and would race other spawns in this process): a umask
+    // is applied by /bin/sh, which then execs the shell in its place (same pid).
     const [file, ...args] = spec.umask ? ['/bin/sh', '-c', 'umask "$1" && shift && exec "$@"', 'sched-umask', spec.umask, ...argv] : argv
     let child: ChildProcess
     try {
