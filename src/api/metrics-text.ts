@@ -3,7 +3,18 @@ import type {Gauges, MetricCounters} from '../engine/metrics.js'
 
 /** GET /metrics: counters since start, gauges read now, in Prometheus text. */
 export function metricsText(daemon: Daemon): string {
-  return render(daemon.metrics.snapshot(), gauges(daemon), process.memoryUsage(), daemon.startedAt)
+  return render(daemon.metrics.snapshot(), gauges(daemon), process.memoryUsage(), daemon.startedAt) + clusterGauges(daemon.cluster)
+}
+
+/** A cluster node's health, what /healthz answers on, as a gauge to alert on. */
+function clusterGauges(cluster: Daemon['cluster']): string {
+  if (!cluster) return ''
+  return [
+    '# HELP sched_cluster_healthy 1 while this node can claim cluster work (the database answers, the node name is its own), else 0.',
+    '# TYPE sched_cluster_healthy gauge',
+    `sched_cluster_healthy{node="${label(cluster.node)}"} ${cluster.healthy ? 1 : 0}`,
+    '',
+  ].join('\n')
 }
 
 function gauges(daemon: Daemon): Gauges {

@@ -76,6 +76,8 @@ describePg('three sched serve nodes on one database', () => {
       expect((await fetch(`${d.url}/healthz`)).status).toBe(200)
       const info = (await (await fetch(`${d.url}/api/daemon`, {headers: {authorization: `Bearer ${TOKEN}`}})).json()) as {cluster?: unknown}
       expect(info.cluster).toEqual({node: name, healthy: true})
+      const metrics = await (await fetch(`${d.url}/metrics`, {headers: {authorization: `Bearer ${TOKEN}`}})).text()
+      expect(metrics).toContain(`sched_cluster_healthy{node="${name}"} 1\n`)
     }
 
     const windowStart = Date.now() + 1000
