@@ -155,6 +155,15 @@ export async function stopClusterRun(db: ClusterDb, id: string, cause: string, e
   })
 }
 
+/**
+ * Runs of a task not ended yet (`sched stop TASK`): the queued ones first, so that they are taken
+ * off the queue before stopping the running ones frees a slot for them; then oldest first.
+ */
+export async function unfinishedRuns(sql: Sql, task: string): Promise<string[]> {
+  const {rows} = await sql.query<{id: string}>("SELECT id FROM sched.runs WHERE task_name = $1 AND status <> 'ended' ORDER BY node IS NOT NULL, id", [task])
+  return rows.map((r) => r.id)
+}
+
 /** Runs of this node that another node asked to stop (terminate, an operator): the node stops each. */
 export async function pendingStops(sql: Sql, me: Owner): Promise<{id: string; cause: string}[]> {
   const {rows} = await sql.query<{id: string; cause: string}>(

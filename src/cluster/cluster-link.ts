@@ -6,7 +6,7 @@ import type {Schedule} from '../cron/schedule.js'
 import type {ClusterPort, ClusterWork} from '../engine/cluster-port.js'
 import type {RunQuery} from '../state/run-query.js'
 import type {RunRecord} from '../state/run-record.js'
-import {type EndUnstarted, admitRun, admitTick, claimQueued, pendingStops, queuedTasks, stopClusterRun} from './admission.js'
+import {type EndUnstarted, admitRun, admitTick, claimQueued, pendingStops, queuedTasks, stopClusterRun, unfinishedRuns} from './admission.js'
 import type {ClusterNode} from './cluster-node.js'
 import {ClusterUnavailable} from './db.js'
 import {claimCatchUp, pruneLedger, registerTasks} from './ledger.js'
@@ -80,6 +80,10 @@ export class ClusterLink implements ClusterPort {
       if (u?.kind === 'task') claimed.push(...(await claimQueued(this.joined.db, u, this.joined.me)))
     }
     return claimed
+  }
+
+  unfinishedRuns(task: string) {
+    return unfinishedRuns(this.joined.db, task)
   }
 
   pendingStops() {

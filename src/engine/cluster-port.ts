@@ -44,6 +44,8 @@ export interface ClusterPort {
   claimQueued(unit: (name: string) => Unit | undefined): Promise<ClusterRun[]>
   /** Runs of this node another node asked to stop. */
   pendingStops(): Promise<{id: string; cause: string}[]>
+  /** A task's runs not ended yet, on any node or queued. */
+  unfinishedRuns(task: string): Promise<string[]>
   /** Stops a run wherever it is: asks its node, or ends it if it was queued. */
   stopRun(id: string, cause: string, endUnstarted: (record: RunRecord) => RunRecord): Promise<StopOutcome>
   getRun(id: string): Promise<ClusterRun | undefined>

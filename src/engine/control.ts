@@ -83,6 +83,23 @@ export class Control {
     return refused('unknown', `no task, service or run named "${id}"`)
   }
 
+  /** A task's runs this node does not hold: queued ones end at once, others are asked of their nodes. */
+  private async stopElsewhere(cluster: ClusterPort, task: string): Promise<string[] | Refusal> {
+    let ids: string[]
+    try {
+      ids = (await cluster.unfinishedRuns(task)).filter((id) => !this.deps.owner.get(id))
+    } catch (error) {
+      if (error instanceof ClusterUnavailable) return refused('unavailable', `${error.message}: this node's runs of ${task} are stopping, other nodes' could not be asked`)
+      throw error
+    }
+    const stopped: string[] = []
+    for (const id of ids) {
+      const answer = await this.stopInCluster(cluster, id)
+      if (answer.ok) stopped.push(id)
+    }
+    return stopped
+  }
+
   /** A task's active and queued runs, or every instance of a service (which stays stopped). */
   async stopUnit(name: string): Promise<ControlAnswer> {
     const {owner, supervisor} = this.deps
@@ -93,12 +110,17 @@ export class Control {
       await supervisor.stop(unit.name)
       return {ok: true, action: 'stopped', unit: unit.name, state: supervisor.state(unit.name)}
     }
+    // In a cluster the runs this node does not hold go first: the queue is emptied before this
+    // node's runs end and free a slot for a queued one.
+    const elsewhere = this.deps.cluster ? await this.stopElsewhere(this.deps.cluster, unit.name) : []
     const runs = owner
       .stopTask(unit.name)
       .map((id) => owner.get(id))
       .filter((r) => r !== undefined)
+    if (isRefusal(elsewhere)) return elsewhere
     await Promise.all(runs.map((r) => r.ended.then(() => r.durable())))
-    return {ok: true, action: runs.length ? 'stopped' : 'nothing_running', unit: unit.name, runs: runs.map((r) => r.id)}
+    const ids = [...runs.map((r) => r.id), ...elsewhere]
+    return {ok: true, action: ids.length ? 'stopped' : 'nothing_running', unit: unit.name, runs: ids}
   }
 
   /** `sched start`: a stopped, FATAL or autostart = false service comes up (FATAL cleared). */
