@@ -2,8 +2,9 @@ import {mkdirSync, readFileSync, renameSync} from 'node:fs'
 import {basename, join} from 'node:path'
 import {SchedError, errorMessage} from '../core/errors.js'
 
-/** Every state file carries `v`; a reader refuses files from a newer format instead of misreading them. */
-export const STATE_FORMAT = 1
+import {STATE_FORMAT} from './state-format.js'
+
+export {STATE_FORMAT}
 
 export type CorruptReport = (path: string, problem: string, movedTo: string | undefined) => void
 

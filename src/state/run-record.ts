@@ -1,5 +1,6 @@
 import type {EndReason, Kind, RunStatus, TriggerSource} from '../core/types.js'
-import {STATE_FORMAT} from './json-file.js'
+// Not json-file.js: the dashboard's build reads this file's types and has no node modules.
+import {STATE_FORMAT} from './state-format.js'
 
 /**
  * One run: one process group, one log file, one record (SPEC §3). Where its file lives and how
