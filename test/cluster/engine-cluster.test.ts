@@ -70,6 +70,15 @@ const ok = (r: TriggerResult) => {
   return r
 }
 
+/** Two nodes whose processes run until stopped, and the operator's verbs on node b. */
+async function operatorNodes(toml: string) {
+  const url = await freshDatabase()
+  const clock = new FakeClock(Date.UTC(2026, 2, 1, 12, 0, 0))
+  const [a, b] = [await node(url, 'a', toml, clock, {}), await node(url, 'b', toml, clock, {})]
+  const control = new Control({owner: b.owner, supervisor: {} as Supervisor, store: {} as RunStore, unit: b.unit, cluster: b.link, now: () => clock.now()})
+  return {a, b, clock, control}
+}
+
 describePg('the engine in a cluster', () => {
   it('a cron tick computed by every node starts one run, on the node whose claim landed', async () => {
     const url = await freshDatabase()
@@ -166,14 +175,10 @@ describePg('the engine in a cluster', () => {
   })
 
   it('an operator stops any run from any node: a queued one ends at once, a running one is stopped by its node', async () => {
-    const url = await freshDatabase()
-    const clock = new FakeClock(Date.UTC(2026, 2, 1, 12, 0, 0))
-    const toml = '[tasks.job]\nrun = "x"\non_overlap = "queue"\n'
-    const [a, b] = [await node(url, 'a', toml, clock, {}), await node(url, 'b', toml, clock, {})]
+    const {a, b, control} = await operatorNodes('[tasks.job]\nrun = "x"\non_overlap = "queue"\n')
     const running = ok(await a.owner.trigger({unit: 'job', source: 'api'}))
     const queued = ok(await a.owner.trigger({unit: 'job', source: 'api'}))
     expect(queued.outcome).toBe('queued')
-    const control = new Control({owner: b.owner, supervisor: {} as Supervisor, store: {} as RunStore, unit: b.unit, cluster: b.link, now: () => clock.now()})
     expect(await control.stopRun(queued.run.id)).toEqual({ok: true, action: 'stopped', runs: [queued.run.id]})
     expect(await b.link.getRun(queued.run.id)).toMatchObject({status: 'ended', end_reason: 'stopped', message: 'stopped by an operator before it started'})
     expect(await control.stopRun(running.run.id)).toEqual({ok: true, action: 'stopped', runs: [running.run.id]})
@@ -186,15 +191,11 @@ describePg('the engine in a cluster', () => {
   })
 
   it('sched stop TASK on any node stops the task\'s runs on every node and its queued runs', async () => {
-    const url = await freshDatabase()
-    const clock = new FakeClock(Date.UTC(2026, 2, 1, 12, 0, 0))
-    const toml = '[tasks.job]\nrun = "x"\nmax_concurrent = 2\non_overlap = "queue"\n'
-    const [a, b] = [await node(url, 'a', toml, clock, {}), await node(url, 'b', toml, clock, {})]
+    const {a, b, control} = await operatorNodes('[tasks.job]\nrun = "x"\nmax_concurrent = 2\non_overlap = "queue"\n')
     const onA = ok(await a.owner.trigger({unit: 'job', source: 'api'}))
     const onB = ok(await b.owner.trigger({unit: 'job', source: 'api'}))
     const queued = ok(await a.owner.trigger({unit: 'job', source: 'api'}))
     expect([onA.outcome, onB.outcome, queued.outcome]).toEqual(['started', 'started', 'queued'])
-    const control = new Control({owner: b.owner, supervisor: {} as Supervisor, store: {} as RunStore, unit: b.unit, cluster: b.link, now: () => clock.now()})
     const answer = await control.stopUnit('job')
     expect(answer).toMatchObject({ok: true, action: 'stopped', unit: 'job'})
     expect(answer.ok && [...answer.runs!].sort()).toEqual([onA.run.id, onB.run.id, queued.run.id].sort())
