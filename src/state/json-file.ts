@@ -1,7 +1,6 @@
 import {mkdirSync, readFileSync, renameSync} from 'node:fs'
 import {basename, join} from 'node:path'
 import {SchedError, errorMessage} from '../core/errors.js'
-
 import {STATE_FORMAT} from './state-format.js'
 
 export {STATE_FORMAT}
