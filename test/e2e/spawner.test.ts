@@ -1,5 +1,7 @@
+import {spawn} from 'node:child_process'
 import {readFileSync, readdirSync} from 'node:fs'
 import {describe, expect} from 'vitest'
+import {BIN} from '../support/cli.js'
 import {alive, it, until} from '../support/sandbox.js'
 
 /** The daemon's spawner processes: children of `daemonPid` running dist/spawner.js. */
@@ -55,5 +57,21 @@ describe.runIf(process.platform === 'linux')('the spawner process', () => {
     expect(spawners(daemon.child.pid!)).toEqual([])
     await b.ended('quick', await b.trigger('quick'), 10_000)
     expect(spawners(daemon.child.pid!)).toHaveLength(1)
+  })
+  it('is not reached by a Ctrl-C meant for the daemon: the runs stop with their ladders', async ({box}) => {
+    const b = box.with('[tasks.long]\nrun = "sleep 30"\n')
+    // A daemon in a terminal: the terminal signals its whole process group.
+    const daemon = spawn(process.execPath, [BIN, 'serve', '-c', b.config, '--state-dir', b.state, '--port', '0'], {detached: true, stdio: 'ignore'})
+    const exited = new Promise((resolve) => daemon.once('exit', resolve))
+    try {
+      await until(() => b.exists('state/api-token') && b.exists('state/daemon.json'), 10_000, 'the daemon to serve')
+      const id = await b.trigger('long')
+      await until(() => b.run('long', id)?.pid ?? undefined, 10_000, 'the run to start')
+      process.kill(-daemon.pid!, 'SIGINT')
+      await exited
+      expect(b.run('long', id)).toMatchObject({status: 'ended', end_reason: 'stopped', message: 'stopped at daemon shutdown'})
+    } finally {
+      if (daemon.exitCode === null && daemon.signalCode === null) process.kill(-daemon.pid!, 'SIGKILL')
+    }
   })
 })

@@ -75,8 +75,10 @@ export class SpawnerLauncher implements Launcher {
   }
 
   private start(): Spawner {
-    // The daemon's environment is the spawner's own: every run is given a copy of it.
-    const child = fork(this.script, [], {env: {...this.options.daemonEnv}, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: []})
+    // The daemon's environment is the spawner's own: every run is given a copy of it. Its own
+    // process group: a Ctrl-C or hang-up meant for a daemon in a terminal must reach the daemon
+    // alone, which then stops the runs with their ladders (the spawner ends with the daemon).
+    const child = fork(this.script, [], {env: {...this.options.daemonEnv}, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], detached: true})
     const spawner: Spawner = {child, runs: new Map()}
     this.spawners.push(spawner)
     child.on('message', (message: ToMain) => this.received(spawner, message))
