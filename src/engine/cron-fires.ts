@@ -34,6 +34,42 @@ export interface CronFiresDeps {
 export class CronFires {
   constructor(private readonly deps: CronFiresDeps) {}
 
+  /**
+   * Boot: each cron task's catch-up anchor, read before any boot-time run exists (a run_on_start
+   * run must not hide a gap); a task new to the state directory gets its book, and no anchor.
+   */
+  anchors(units: readonly Unit[], entries: readonly RunEntry[], read: (entry: RunEntry) => RunRecord | undefined, now: number): Map<string, number | undefined> {
+    const {books} = this.deps
+    const anchors = new Map<string, number | undefined>()
+    const newestTicks = newestTickRuns(entries)
+    for (const unit of units) {
+      const book = books.get(unit.name)
+      anchors.set(unit.name, book ? catchUpAnchor(newestTicks.get(unit.name), read, Date.parse(book.last_tick ?? book.first_seen)) : undefined)
+      books.ensure(unit.name, now)
+    }
+    return anchors
+  }
+
+  /**
+   * Boot: every cron task's missed ticks, per its catch_up — in a cluster once cluster-wide, where
+   * a database that cannot be reached costs this boot's catch-up, never a tick run twice.
+   */
+  async catchUpAll(units: readonly Unit[], schedules: ReadonlyMap<string, ScheduleSpec>, anchors: ReadonlyMap<string, number | undefined>, now: number, startedAt: number): Promise<void> {
+    for (const unit of units) {
+      const spec = schedules.get(unit.name)!
+      const anchor = anchors.get(unit.name)
+      if (!this.deps.cluster) {
+        if (anchor !== undefined) await this.catchUp(unit, spec, anchor, now)
+        continue
+      }
+      try {
+        await this.catchUpInCluster(unit, spec, now, startedAt)
+      } catch (error) {
+        this.deps.logger.error('cluster.catch_up_failed', {task: unit.name, error: errorMessage(error)})
+      }
+    }
+  }
+
   /** Missed ticks (SPEC §4.3): one `missed` record, then the catch-up runs the policy asks for. */
   async catchUp(unit: Unit, spec: ScheduleSpec, anchor: number, now: number): Promise<void> {
     const {books} = this.deps

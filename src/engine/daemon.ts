@@ -11,14 +11,13 @@ import {writeCompiledConfig} from '../state/compiled-config.js'
 import type {StateLayout} from '../state/layout.js'
 import {type DiskHealth, DurableRecords} from '../state/durable-records.js'
 import {RecordJournal} from '../state/record-journal.js'
-import type {RunRecord} from '../state/run-record.js'
 import {RunStore} from '../state/runs.js'
 import {UnitBooks} from '../state/unit-books.js'
 import {ClusterFeed} from './cluster-feed.js'
 import type {ClusterPort} from './cluster-port.js'
 import {diffConfigs} from './config-diff.js'
 import {Control} from './control.js'
-import {CronFires, catchUpAnchor, newestTickRuns} from './cron-fires.js'
+import {CronFires} from './cron-fires.js'
 import {JitterGate} from './jitter-gate.js'
 import {Metrics} from './metrics.js'
 import {NextRuns, scheduledNames} from './next-runs.js'
@@ -96,14 +95,10 @@ export class Daemon {
     this.retention = new RetentionSweep({clock, logger, store: this.store, journal: this.journal, books: this.books, view: this.view, policy: () => ({units: this.units, maxStorage: this.cfg.daemon.max_storage})})
     this.scheduler = new Scheduler(clock, (due) => void this.fires.tick(due))
     // Readers without a daemon connection (sched list, sched status) see services through the books.
-    this.supervisor.on('service.state', (name: string, state?: ServiceState) => {
-      if (state) this.books.update(name, clock.now(), {service: state})
-    })
+    this.supervisor.on('service.state', (name: string, state?: ServiceState) => state && this.books.update(name, clock.now(), {service: state}))
     // Every SSE client listens here; their number is bounded by connections, not by a constant.
     this.supervisor.setMaxListeners(0)
-    this.supervisor.on('service.restart', (name: string) => this.metrics.restarted(name))
-    this.owner.on('run.started', (record: RunRecord) => this.metrics.started(record))
-    this.owner.on('run.ended', (record: RunRecord) => this.metrics.ended(record))
+    this.metrics.watch(this.owner, this.supervisor)
     this.adopt(options.config)
   }
 
@@ -163,21 +158,10 @@ export class Daemon {
     for (const record of recovered.crashed) this.owner.emit('run.ended', record)
     await this.retention.sweep()
 
-    // Anchors are read before any boot-time run exists, so a run_on_start run cannot hide a gap.
-    const anchors = new Map<string, number | undefined>()
-    const newestTicks = newestTickRuns(entries)
-    for (const unit of this.cronTasks()) {
-      const book = this.books.get(unit.name)
-      anchors.set(unit.name, book ? catchUpAnchor(newestTicks.get(unit.name), (e) => this.store.readSync(e), Date.parse(book.last_tick ?? book.first_seen)) : undefined)
-      this.books.ensure(unit.name, now)
-    }
+    const anchors = this.fires.anchors(this.cronTasks(), entries, (e) => this.store.readSync(e), now)
     // Runs that waited in a queue are older than anything created now: they go first.
     for (const {record, entry} of recovered.pending) this.owner.resume(record, entry)
-    for (const unit of this.cronTasks()) {
-      const anchor = anchors.get(unit.name)
-      if (this.options.cluster) await this.catchUpInCluster(unit, now)
-      else if (anchor !== undefined) await this.fires.catchUp(unit, this.cfg.schedules.get(unit.name)!, anchor, now)
-    }
+    await this.fires.catchUpAll(this.cronTasks(), this.cfg.schedules, anchors, now, this.startedAt)
     for (const unit of this.cfg.units) {
       if (unit.kind === 'task' && unit.run_on_start) void this.owner.trigger({unit: unit.name, source: 'startup'})
     }
@@ -200,8 +184,7 @@ export class Daemon {
     const timeout = this.cfg.daemon.shutdown_timeout / NS.ms
     await Promise.all([this.owner.shutdown(timeout), this.supervisor.shutdown(timeout), this.retention.stop()])
     await this.booting
-    // A record the disk (or the cluster database) still refuses is given up here (and named in
-    // the log), not waited for.
+    // A record the disk or the cluster database still refuses is given up here (logged), not waited for.
     await this.records.close()
     this.options.cluster?.records.close()
     await this.owner.flush()
@@ -232,9 +215,7 @@ export class Daemon {
     this.adopt(next)
     for (const name of added) this.books.ensure(name, now)
     // Added tasks' `@every` counts from when the cluster first saw them, on every node alike.
-    if (this.options.cluster && added.length) {
-      await this.options.cluster.register(added).catch((error: unknown) => this.options.logger.error('cluster.register_failed', {units: added.join(' '), error: errorMessage(error)}))
-    }
+    if (added.length) await this.options.cluster?.register(added).catch((error: unknown) => this.options.logger.error('cluster.register_failed', {units: added.join(' '), error: errorMessage(error)}))
     this.scheduler.set(this.scheduledUnits(now))
     for (const name of removed) this.owner.dropQueue(name, 'its task was removed from the config by a reload')
     for (const name of changed) {
@@ -252,15 +233,6 @@ export class Daemon {
     this.units = new Map(config.units.map((u) => [u.name, u]))
     this.nextRuns = new NextRuns(scheduledNames(config.units, config.schedules), this.startedAt)
     writeCompiledConfig(this.options.layout, config, this.nextRuns, this.options.clock.now()).catch((error: unknown) => this.options.logger.warn('state.compiled_config_failed', {error: errorMessage(error)}))
-  }
-
-  /** A database that cannot be reached at boot costs this boot's catch-up, never a tick run twice. */
-  private async catchUpInCluster(unit: Unit, now: number): Promise<void> {
-    try {
-      await this.fires.catchUpInCluster(unit, this.cfg.schedules.get(unit.name)!, now, this.startedAt)
-    } catch (error) {
-      this.options.logger.error('cluster.catch_up_failed', {task: unit.name, error: errorMessage(error)})
-    }
   }
 
   private cronTasks(): Unit[] {

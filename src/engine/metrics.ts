@@ -1,3 +1,4 @@
+import type {EventEmitter} from 'node:events'
 import type {DiskHealth} from '../state/durable-records.js'
 import type {RunRecord} from '../state/run-record.js'
 
@@ -30,6 +31,13 @@ export class Metrics {
   private readonly lateness = new Array<number>(LATENESS_BUCKETS.length).fill(0)
   private latenessCount = 0
   private latenessSum = 0
+
+  /** Counts from the run owner's and the supervisor's events from now on. */
+  watch(owner: EventEmitter, supervisor: EventEmitter): void {
+    supervisor.on('service.restart', (name: string) => this.restarted(name))
+    owner.on('run.started', (record: RunRecord) => this.started(record))
+    owner.on('run.ended', (record: RunRecord) => this.ended(record))
+  }
 
   ended(record: RunRecord): void {
     const key = `${record.task_name}\u0000${record.end_reason}`
