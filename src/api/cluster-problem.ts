@@ -1,4 +1,4 @@
-import {ClusterUnavailable} from '../cluster/db.js'
+import {ClusterUnavailable} from '../cluster/unavailable.js'
 import type {RunRecord} from '../state/run-record.js'
 import {HttpProblem} from './problem.js'
 

@@ -3,21 +3,13 @@ import {redactUrl} from '../config/cluster.js'
 import type {Clock, TimerHandle} from '../core/clock.js'
 import {SchedError, errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
+import {ClusterUnavailable} from './unavailable.js'
+
+export {ClusterUnavailable}
 
 /** What a query runs on: the pool, or one client inside a transaction. */
 export interface Sql {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>
-}
-
-/**
- * The cluster database cannot be reached now. Whoever meets it must not act as if its claim had
- * succeeded: a tick not claimed is not run, a lease not renewed is lost.
- */
-export class ClusterUnavailable extends SchedError {
-  constructor(message: string, cause?: unknown) {
-    super(message, {cause, hint: 'the node keeps its running runs and retries; check the database and the network to it'})
-    this.name = 'ClusterUnavailable'
-  }
 }
 
 export interface ClusterDbOptions {

@@ -1,4 +1,4 @@
-import {ClusterUnavailable} from '../cluster/db.js'
+import {ClusterUnavailable} from '../cluster/unavailable.js'
 import type {EndReason, Unit} from '../core/types.js'
 import type {RunRecord} from '../state/run-record.js'
 import type {ClusterPort} from './cluster-port.js'

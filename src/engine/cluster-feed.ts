@@ -1,4 +1,4 @@
-import {ClusterUnavailable} from '../cluster/db.js'
+import {ClusterUnavailable} from '../cluster/unavailable.js'
 import {errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import type {Unit} from '../core/types.js'

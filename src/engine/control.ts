@@ -1,6 +1,6 @@
 import type {Unit} from '../core/types.js'
 import type {RunStore} from '../state/runs.js'
-import {ClusterUnavailable} from '../cluster/db.js'
+import {ClusterUnavailable} from '../cluster/unavailable.js'
 import type {RunRecord} from '../state/run-record.js'
 import type {ClusterPort} from './cluster-port.js'
 import {type Refusal, isRefusal, refused} from './outcomes.js'

@@ -19,7 +19,6 @@ import {RequestWatcher} from '../state/requests.js'
 import {signInUrl} from '../state/sign-in-ticket.js'
 import {ensureToken} from '../state/token.js'
 import type {ClusterLink} from '../cluster/cluster-link.js'
-import {joinAsNode} from './cluster-join.js'
 import {handleRequest} from './request-handler.js'
 
 export interface HostOptions {
@@ -64,7 +63,8 @@ export class DaemonHost {
     try {
       // Runs of dead nodes this node ended `crashed` are told like any run's end (metrics, notifications).
       const reaped = (r: readonly {crashed: readonly RunRecord[]}[]) => r.flatMap((n) => n.crashed).forEach((run) => daemon?.owner.emit('run.ended', run))
-      if (config.cluster) cluster = await joinAsNode(config.cluster, config, {layout, clock: systemClock, logger, reaped})
+      // Loaded only for a cluster: the database client costs a daemon on its own memory and start-up.
+      if (config.cluster) cluster = await (await import('./cluster-join.js')).joinAsNode(config.cluster, config, {layout, clock: systemClock, logger, reaped})
     } catch (error) {
       claim.release()
       throw error
