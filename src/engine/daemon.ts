@@ -151,6 +151,9 @@ export class Daemon {
     const replayed = this.journal.replay()
     if (replayed) logger.warn('state.replayed', {records: replayed})
     const entries = this.store.listAll()
+    // Catch-up anchors first: from the records as the dead daemon left them (recovery renames a
+    // cut run's file) and before any boot-time run exists (a run_on_start run must not hide a gap).
+    const anchors = this.fires.anchors(this.cronTasks(), entries, (e) => this.store.readSync(e), now)
     const recovered = await recoverRuns(this.store, this.journal, entries.filter((e) => e.state === 'active'), now, logger)
     this.view.load(entries)
     // Runs the dead daemon left behind end now, told like any other end (run index, metrics, and
@@ -158,7 +161,6 @@ export class Daemon {
     for (const record of recovered.crashed) this.owner.emit('run.ended', record)
     await this.retention.sweep()
 
-    const anchors = this.fires.anchors(this.cronTasks(), entries, (e) => this.store.readSync(e), now)
     // Runs that waited in a queue are older than anything created now: they go first.
     for (const {record, entry} of recovered.pending) this.owner.resume(record, entry)
     await this.fires.catchUpAll(this.cronTasks(), this.cfg.schedules, anchors, now, this.startedAt)

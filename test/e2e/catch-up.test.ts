@@ -94,6 +94,20 @@ describe.concurrent('catch-up after downtime', () => {
     expect(bySource(b.runs('tick'), 'catch_up')).toHaveLength(records.length)
   })
 
+  it('a tick whose run a killed daemon had started is not started again, though its book had not been written yet', async ({box}) => {
+    const b = box.with('[tasks.tick]\ncron = "* * * * * *"\nrun = "sleep 30"\ncatch_up = "all"\n')
+    await b.start()
+    const cut = await until(() => b.runs('tick').find((r) => r.status === 'running'), 10_000, 'a tick to run')
+    // Within the seconds a book's last_tick may wait: the anchor is the cut run's own record,
+    // read before recovery renames it `crashed`.
+    await b.stop('SIGKILL')
+    await b.start()
+    // The boot's catch-up is done once the next run (a queued tick or a catch-up one) is going.
+    await until(() => b.runs('tick').some((r) => r.status === 'running'), 10_000, 'the next run to start')
+    const started = b.runs('tick').filter((r) => r.scheduled_at === cut.scheduled_at && r.started_at !== null)
+    expect(started.map((r) => r.triggered_by)).toEqual(['cron'])
+  })
+
   it('catch_up = "skip": a `missed` record, no catch-up run', async ({box}) => {
     const b = box.with('[tasks.tick]\nrun = "true"\ncron = "* * * * * *"\ncatch_up = "skip"\n')
     await b.start()

@@ -77,7 +77,9 @@ describe.skipIf(!MOUNTABLE)('a state directory on a full filesystem', () => {
 
       const waited = await waiting
       expect(waited.code).toBe(1)
-      expect(unwrap(waited.stderr)).toMatch(new RegExp(`cannot follow run ${running.id} to its end: the filesystem holding .* is full`))
+      // The disk fills while the run goes; whether the daemon's answer to the trigger was written
+      // before it did depends on how fast the process started. Either way: a clear error, no hang.
+      expect(unwrap(waited.stderr)).toMatch(new RegExp(`(cannot follow run ${running.id} to its end|the daemon \\(pid \\d+\\) could not answer within \\d+s): the filesystem holding .* is full`))
 
       // Ended in memory, answered truthfully; on disk still the `running` file.
       const answered = await until(async () => {
