@@ -151,8 +151,7 @@ export class Daemon {
     const replayed = this.journal.replay()
     if (replayed) logger.warn('state.replayed', {records: replayed})
     const entries = this.store.listAll()
-    // Catch-up anchors first: from the records as the dead daemon left them (recovery renames a
-    // cut run's file) and before any boot-time run exists (a run_on_start run must not hide a gap).
+    // Anchors first: from records as the dead daemon left them (recovery renames a cut run's file).
     const anchors = this.fires.anchors(this.cronTasks(), entries, (e) => this.store.readSync(e), now)
     const recovered = await recoverRuns(this.store, this.journal, entries.filter((e) => e.state === 'active'), now, logger)
     this.view.load(entries)
