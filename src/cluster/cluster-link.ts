@@ -10,7 +10,9 @@ import {type EndUnstarted, admitRun, admitTick, claimQueued, pendingStops, queue
 import type {ClusterNode} from './cluster-node.js'
 import {ClusterUnavailable} from './db.js'
 import {claimCatchUp, pruneLedger, registerTasks} from './ledger.js'
+import type {HeldLease} from './leases.js'
 import {ClusterRunWriter} from './run-writer.js'
+import {type InstanceHost, SlotKeeper} from './slot-keeper.js'
 import {type ClusterRun, getRun, queryClusterRuns} from './runs.js'
 import {Wakeups} from './wakeups.js'
 
@@ -27,6 +29,7 @@ export class ClusterLink implements ClusterPort {
   readonly records: ClusterRunWriter
   private wakeups?: Wakeups
   private pruning?: TimerHandle
+  private keeper?: SlotKeeper
   private stopped = false
 
   constructor(
@@ -102,6 +105,23 @@ export class ClusterLink implements ClusterPort {
     return queryClusterRuns(this.joined.db, q)
   }
 
+  keepSlots(host: InstanceHost, services: () => readonly Unit[]): {stop(): void} {
+    const {clock, logger} = this.options
+    this.keeper = new SlotKeeper({node: this.joined, clock, logger, services, firstSeen: (name) => this.seen.get(name), host})
+    this.keeper.start()
+    return this.keeper
+  }
+
+  /** The node's beat: leases the database no longer has as ours. */
+  leasesLost(lost: readonly HeldLease[]): void {
+    this.keeper?.lost(lost)
+  }
+
+  /** The node's name now belongs to another incarnation. */
+  fenced(): void {
+    this.keeper?.fenced()
+  }
+
   async listen(handlers: ClusterWork): Promise<void> {
     const {url, clock} = this.options
     this.wakeups = new Wakeups({url, clock, node: this.node, pollMs: Math.max(1000, this.joined.leaseMs / 2), handlers: {work: () => handlers.work(), stops: () => handlers.stops()}})
@@ -114,6 +134,7 @@ export class ClusterLink implements ClusterPort {
   async stop(): Promise<void> {
     this.stopped = true
     this.pruning?.cancel()
+    this.keeper?.stop()
     await this.wakeups?.close()
     await this.joined.stop()
   }

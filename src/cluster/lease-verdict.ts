@@ -8,8 +8,11 @@
  * for SIGKILL to fall at that deadline — whether or not the database can be reached — and an
  * instance whose slot the database says is no longer ours is killed at once.
  *
+ * Renewals come every third of a lease, so the ladder may only start once a renewal or two
+ * have failed: it gets graceful_stop, at most a quarter of the lease, before the deadline.
+ *
  *   keep  the lease is good: leave the instance alone
- *   stop  the deadline is within graceful_stop: start the stop ladder now
+ *   stop  the deadline is within that lead: start the stop ladder now
  *   kill  the deadline has passed, or the slot was lost: SIGKILL now, no grace
  */
 export type LeaseAction = 'keep' | 'stop' | 'kill'
@@ -31,9 +34,14 @@ export function leaseDeadline(t: Pick<LeaseTiming, 'confirmedAt' | 'leaseMs'>): 
   return t.confirmedAt + t.leaseMs - leaseMarginMs(t.leaseMs)
 }
 
+/** How long before the deadline the stop ladder starts. */
+export function stopLeadMs(t: Pick<LeaseTiming, 'leaseMs' | 'gracefulStopMs'>): number {
+  return Math.min(t.gracefulStopMs, t.leaseMs / 4)
+}
+
 export function leaseAction(t: LeaseTiming, now: number, lost = false): LeaseAction {
   const deadline = leaseDeadline(t)
   if (lost || now >= deadline) return 'kill'
-  if (now >= deadline - t.gracefulStopMs) return 'stop'
+  if (now >= deadline - stopLeadMs(t)) return 'stop'
   return 'keep'
 }

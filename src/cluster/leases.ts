@@ -78,6 +78,8 @@ export function slotViews(rows: readonly SlotRow[], service: string, keys: reado
 export interface HeldLease extends Lease {
   /** Local clock when the acquisition or renewal that last confirmed it was sent. */
   readonly confirmedAt: number
+  /** Local clock when the acquisition was answered: a renewal sent before it cannot judge it. */
+  readonly answeredAt: number
   readonly lost: boolean
 }
 
@@ -89,8 +91,8 @@ export interface HeldLease extends Lease {
 export class LeaseBook {
   private readonly held = new Map<string, HeldLease>()
 
-  acquired(lease: Lease, sentAt: number): void {
-    this.held.set(key(lease), {...lease, confirmedAt: sentAt, lost: false})
+  acquired(lease: Lease, sentAt: number, answeredAt = sentAt): void {
+    this.held.set(key(lease), {...lease, confirmedAt: sentAt, answeredAt, lost: false})
   }
 
   /** The answer of renewSlots(), sent at `sentAt`: leases missing from it are lost. Returns them. */
@@ -100,6 +102,8 @@ export class LeaseBook {
     for (const [k, lease] of this.held) {
       const now = still.get(k)
       if (now && now.token === lease.token) this.held.set(k, {...lease, confirmedAt: sentAt})
+      // Taken while this renewal was on its way: it may have missed the new row.
+      else if (!now && lease.answeredAt >= sentAt) continue
       else if (!lease.lost) {
         const gone = {...lease, lost: true}
         this.held.set(k, gone)

@@ -1,5 +1,6 @@
 import type {ClusterAdmitResult, EndUnstarted, StopOutcome} from '../cluster/admission.js'
 import type {CatchUpClaim} from '../cluster/ledger.js'
+import type {InstanceHost} from '../cluster/slot-keeper.js'
 import type {ClusterRun} from '../cluster/runs.js'
 import type {CatchUp, Unit} from '../core/types.js'
 import type {Schedule} from '../cron/schedule.js'
@@ -50,6 +51,11 @@ export interface ClusterPort {
   stopRun(id: string, cause: string, endUnstarted: (record: RunRecord) => RunRecord): Promise<StopOutcome>
   getRun(id: string): Promise<ClusterRun | undefined>
   queryRuns(q: RunQuery): Promise<Omit<RunPage, 'runs'> & {runs: ClusterRun[]}>
+  /**
+   * Services: from now on this node takes its share of the instance slots under leases and starts
+   * their instances on `host` (src/cluster/slot-keeper.ts). `stop()` takes no more.
+   */
+  keepSlots(host: InstanceHost, services: () => readonly Unit[]): {stop(): void}
   /** Starts listening for work (LISTEN/NOTIFY and a slow poll). */
   listen(handlers: ClusterWork): Promise<void>
   /** Ends membership: no more wake-ups or beats; the node is marked left. */

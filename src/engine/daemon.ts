@@ -62,6 +62,8 @@ export class Daemon {
   readonly control: Control
   readonly view: RunView
   readonly metrics = new Metrics()
+  /** Cluster mode: the node's link to the cluster (undefined on its own). */
+  readonly cluster?: ClusterPort
   private readonly store: RunStore
   private readonly journal: RecordJournal
   private readonly records: DurableRecords
@@ -74,11 +76,13 @@ export class Daemon {
   private units = new Map<string, Unit>()
   private nextRuns!: NextRuns
   private booting?: Promise<void>
+  private slots?: {stop(): void}
   private configHash = ''
 
   constructor(private readonly options: DaemonOptions) {
     const {clock, logger, layout} = options
     this.startedAt = options.startedAt
+    this.cluster = options.cluster
     this.cfg = options.config
     this.store = new RunStore(layout, (path, problem, movedTo) => logger.error('state.corrupt', {path, problem, moved_to: movedTo}))
     this.journal = new RecordJournal(this.store, (what, error) => logger.error('state.write_failed', {what, error: (error as Error).message}))
@@ -88,7 +92,7 @@ export class Daemon {
     const disk = new EventEmitter().setMaxListeners(0)
     this.records = new DurableRecords(this.journal, {clock, logger, onDiskFull: (error) => disk.emit('disk.full', error)})
     this.owner = createRunOwner({clock, logger, layout, store: this.records, launcher: options.launcher, config: () => this.cfg, unit, cluster: options.cluster})
-    this.supervisor = new Supervisor({clock, logger, runs: this.owner})
+    this.supervisor = new Supervisor({clock, logger, runs: this.owner, placed: options.cluster !== undefined})
     this.control = new Control({owner: this.owner, supervisor: this.supervisor, store: this.store, unit, cluster: options.cluster, now: () => clock.now()})
     this.view = new RunView(this.owner, this.supervisor, this.store, clock, disk, options.cluster)
     this.fires = new CronFires({clock, logger, owner: this.owner, books: this.books, gate: this.gate, cluster: options.cluster})
@@ -96,15 +100,8 @@ export class Daemon {
     this.scheduler = new Scheduler(clock, (due) => void this.fires.tick(due))
     // Readers without a daemon connection (sched list, sched status) see services through the books.
     this.supervisor.on('service.state', (name: string, state?: ServiceState) => state && this.books.update(name, clock.now(), {service: state}))
-    // Every SSE client listens here; their number is bounded by connections, not by a constant.
-    this.supervisor.setMaxListeners(0)
     this.metrics.watch(this.owner, this.supervisor)
     this.adopt(options.config)
-  }
-
-  /** Cluster mode: the node's link to the cluster (undefined on its own). */
-  get cluster(): ClusterPort | undefined {
-    return this.options.cluster
   }
 
   get config(): Config {
@@ -172,6 +169,8 @@ export class Daemon {
     this.retention.schedule()
     // Services wait for their dependencies' health; the API must not wait for that.
     this.booting = this.supervisor.boot(this.cfg.units)
+    // In a cluster an instance starts once this node holds its slot's lease.
+    this.slots = this.options.cluster?.keepSlots(this.supervisor, () => this.cfg.units)
     logger.info('daemon.start', {units: this.cfg.units.length, crashed_runs: recovered.crashed.length, resumed_runs: recovered.pending.length})
   }
 
@@ -181,6 +180,7 @@ export class Daemon {
    */
   async stop(): Promise<void> {
     this.scheduler.stop()
+    this.slots?.stop()
     this.gate.clear()
     const timeout = this.cfg.daemon.shutdown_timeout / NS.ms
     await Promise.all([this.owner.shutdown(timeout), this.supervisor.shutdown(timeout), this.retention.stop()])

@@ -1,7 +1,7 @@
 import type {EndReason} from '../core/types.js'
 
 /** Why sched itself ended a run, if it did. */
-export type StopCause = 'operator' | 'terminate' | 'service' | 'reload' | 'shutdown' | 'timeout' | 'log_overflow'
+export type StopCause = 'operator' | 'terminate' | 'service' | 'reload' | 'shutdown' | 'timeout' | 'log_overflow' | 'lease'
 
 export interface ExitFacts {
   /** The process could not be started (bad working_dir, user, shell). */
@@ -33,6 +33,7 @@ export function endReason(f: ExitFacts): EndReason {
     case 'terminate':
     case 'service':
     case 'reload':
+    case 'lease':
       // A stop already under way when shutdown_timeout ran out does not finish within the
       // budget either: the daemon killed it (SPEC §3).
       return f.shutdownExpired ? 'daemon_stopped' : 'stopped'

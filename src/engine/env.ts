@@ -8,6 +8,8 @@ export interface RunIdentity {
   readonly runId: string
   readonly attempt: number
   readonly instance?: number
+  /** In a cluster: the node that runs it. */
+  readonly node?: string
 }
 
 export interface EnvLayers {
@@ -30,5 +32,6 @@ export function composeEnv(layers: EnvLayers): Record<string, string> {
   env.SCHED_RUN_ID = layers.run.runId
   env.SCHED_ATTEMPT = String(layers.run.attempt)
   if (layers.run.instance !== undefined) env.SCHED_INSTANCE = String(layers.run.instance)
+  if (layers.run.node !== undefined) env.SCHED_NODE = layers.run.node
   return env
 }

@@ -44,6 +44,8 @@ function stoppedBy(outcome: EndFacts): string {
       return 'stopped by a config reload'
     case 'shutdown':
       return 'stopped at daemon shutdown'
+    case 'lease':
+      return 'stopped: this node could no longer hold the service slot\'s lease (cluster)'
     default:
       return 'stopped'
   }

@@ -78,6 +78,7 @@ export class RunOwner extends EventEmitter {
       records: deps.records,
       launcher: deps.launcher,
       layout: deps.layout,
+      node: deps.cluster?.node,
       secrets: (name) => deps.secrets(name),
       shutdownTimeout: () => deps.shutdownTimeout(),
       publish: (event: RunEvent, record: RunRecord) => this.emit(event, record),
@@ -139,7 +140,8 @@ export class RunOwner extends EventEmitter {
    * before the end reason is written.
    */
   startInstance(unit: Unit, instance: number, onExit: RunOptions['onExit']): {run: Run; launched: Promise<void>} {
-    const run = this.create(unit, 'service', undefined, {instance, onExit})
+    // In a cluster the instance's slot is leased: it must not outlive the daemon that holds the lease.
+    const run = this.create(unit, 'service', undefined, {instance, onExit, diesWithDaemon: this.deps.cluster !== undefined})
     return {run, launched: run.start().then(() => run.spawned)}
   }
 

@@ -30,6 +30,8 @@ export interface RunContext {
   readonly records: RecordWriter
   readonly launcher: Launcher
   readonly layout: StateLayout
+  /** In a cluster: this node's name (SCHED_NODE in every run's environment). */
+  readonly node?: string
   secrets(unit: string): Readonly<Record<string, string>>
   /** `[daemon] shutdown_timeout` in ns, for the message of a run killed at shutdown. */
   shutdownTimeout(): number
@@ -55,6 +57,8 @@ export interface RunOptions {
   readonly onExit?: (exit: ExitSummary) => {readonly fatal?: boolean}
   /** A trigger's run: if the disk refuses its first record it is discarded (the trigger refused), not ended. */
   readonly refuseUnrecorded?: boolean
+  /** See LaunchSpec.diesWithDaemon. */
+  readonly diesWithDaemon?: boolean
 }
 
 /** The facts of an exit a supervisor decides on. */
@@ -78,6 +82,7 @@ const STOP_WHY: Record<StopCause, string> = {
   shutdown: 'daemon shutting down',
   timeout: 'timeout reached',
   log_overflow: 'log reached log_max_size (log_on_full = "kill_task")',
+  lease: "the node's lease on this service slot is running out",
 }
 
 /**
@@ -98,6 +103,8 @@ export class Run {
   private rendered: ResolvedParams
   private cause?: StopCause
   private shutdownExpired = false
+  /** SIGKILL without the ladder was asked for (killNow). */
+  private killAsked = false
   private control?: ProcessControl
   private pid: number | null = null
   private exited = false
@@ -107,6 +114,7 @@ export class Run {
   private resolveSpawned!: () => void
   private readonly onExit?: RunOptions['onExit']
   private readonly refuseUnrecorded: boolean
+  private readonly diesWithDaemon: boolean
   /** Why the disk refused the last one-shot write. */
   writeError: unknown
   private dropped = false
@@ -116,7 +124,7 @@ export class Run {
     record: RunRecord,
     unit: Unit,
     rendered: ResolvedParams,
-    options: Pick<RunOptions, 'onExit' | 'refuseUnrecorded'> & {entry?: RunEntry} = {},
+    options: Pick<RunOptions, 'onExit' | 'refuseUnrecorded' | 'diesWithDaemon'> & {entry?: RunEntry} = {},
   ) {
     this.rec = record
     this.def = unit
@@ -124,6 +132,7 @@ export class Run {
     this.entry = options.entry
     this.onExit = options.onExit
     this.refuseUnrecorded = options.refuseUnrecorded ?? false
+    this.diesWithDaemon = options.diesWithDaemon ?? false
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve))
     this.spawned = new Promise((resolve) => (this.resolveSpawned = resolve))
   }
@@ -275,13 +284,14 @@ export class Run {
       {
         runId: run.id,
         shell: unit.shell,
+        ...(this.diesWithDaemon ? {diesWithDaemon: true} : {}),
         script: unit.run,
         args: this.rendered.args,
         env: {
           unit: unit.env,
           secrets,
           params: this.rendered.env,
-          run: {task: unit.name, runId: run.id, attempt: run.retry_attempt, instance: run.instance_index ?? undefined},
+          run: {task: unit.name, runId: run.id, attempt: run.retry_attempt, instance: run.instance_index ?? undefined, node: ctx.node},
         },
         cwd: unit.working_dir || undefined,
         user: unit.user || undefined,
@@ -312,6 +322,17 @@ export class Run {
     this.cause ??= 'shutdown'
     this.shutdownExpired = true
     if (this.pid !== null) this.control?.kill('[sched] daemon shutdown_timeout ran out; sending SIGKILL')
+  }
+
+  /**
+   * SIGKILL now, no ladder (a lost service slot lease: another node may start the instance at
+   * the lease's end, so it must be gone before then). Ends `stopped`, like the ladder it cuts.
+   */
+  killNow(cause: StopCause): void {
+    if (this.exited || this.isEnded) return
+    this.cause ??= cause
+    this.killAsked = true
+    if (this.pid !== null) this.control?.kill(`[sched] ${STOP_WHY[this.cause]}; sending SIGKILL to the process group`)
   }
 
   /** Ends a run that never started: skipped, queue_full, missed, dst_skipped, stopped while queued. */
@@ -379,6 +400,7 @@ export class Run {
     })
     if (this.def.timeout > 0) this.timers.push(ctx.clock.setTimer(this.def.timeout / NS.ms, () => this.stop('timeout')))
     if (this.shutdownExpired) this.control!.kill('[sched] daemon shutdown_timeout ran out; sending SIGKILL')
+    else if (this.killAsked) this.control!.kill(`[sched] ${STOP_WHY[this.cause!]}; sending SIGKILL to the process group`)
     else if (this.cause) this.ladder(this.cause)
   }
 

@@ -48,6 +48,11 @@ interface Service {
   stops: number
   /** The stop of its instances under way (operator stop, restart, reload), if any. */
   stopping?: Promise<void>
+  /**
+   * In a cluster, the instances whose slot lease this node holds (SlotKeeper): only these may
+   * run here. Undefined on a node of its own, where every instance is this node's.
+   */
+  granted?: Set<number>
 }
 
 /** The part of the run owner a supervisor uses. */
@@ -57,6 +62,8 @@ export interface SupervisorDeps {
   readonly clock: Clock
   readonly logger: Logger
   readonly runs: ServiceRuns
+  /** Cluster mode: an instance runs only once grant() says this node holds its slot. */
+  readonly placed?: boolean
 }
 
 /**
@@ -74,6 +81,8 @@ export class Supervisor extends EventEmitter {
 
   constructor(private readonly deps: SupervisorDeps) {
     super()
+    // Every SSE client listens here; their number is bounded by connections, not by a constant.
+    this.setMaxListeners(0)
   }
 
   /**
@@ -98,17 +107,63 @@ export class Supervisor extends EventEmitter {
     )
   }
 
+  /** This node's instances (in a cluster, the ones it holds slots for). */
   state(name: string): ServiceState | undefined {
     const svc = this.services.get(name)
     if (!svc) return undefined
-    const instances = svc.slots.map((s) => ({index: s.index, status: s.status, pid: s.run?.record.pid ?? null, run_id: s.run?.id ?? null, restarts: s.restarts}))
+    const instances = mine(svc).map((s) => ({index: s.index, status: s.status, pid: s.run?.record.pid ?? null, run_id: s.run?.id ?? null, restarts: s.restarts}))
     return {status: overall(svc), instances}
   }
 
-  /** True when every instance has been up for healthy_after. */
+  /** True when every instance (of this node's) has been up for healthy_after. */
   healthy(name: string): boolean {
     const svc = this.services.get(name)
-    return svc !== undefined && svc.slots.every((s) => s.status === 'running')
+    return svc !== undefined && mine(svc).every((s) => s.status === 'running')
+  }
+
+  /** Held by an operator stop (or autostart = false): no instance of it should start. */
+  held(name: string): boolean {
+    return this.services.get(name)?.held ?? true
+  }
+
+  /**
+   * Cluster mode: this node now holds the lease of instance `index` of `name` — start it (unless
+   * the service is held). False when there is no such instance here.
+   */
+  grant(name: string, index: number): boolean {
+    const svc = this.services.get(name)
+    const slot = svc?.slots[index]
+    if (!svc?.granted || !slot) return false
+    svc.granted.add(index)
+    if (!slot.run && !svc.held) {
+      this.reset(slot)
+      this.launch(svc, slot)
+      this.changed(name)
+    }
+    return true
+  }
+
+  /**
+   * Cluster mode: the lease of instance `index` is running out or lost — stop it with its
+   * ladder, or SIGKILL it now. It does not start again here until granted again. Resolves when
+   * no process of it is left.
+   */
+  async revoke(name: string, index: number, how: 'stop' | 'kill'): Promise<void> {
+    const svc = this.services.get(name)
+    const slot = svc?.slots[index]
+    if (!svc || !slot) return
+    svc.granted?.delete(index)
+    slot.timer?.cancel()
+    slot.timer = undefined
+    const run = slot.run
+    if (!run) {
+      slot.status = 'stopped'
+      this.changed(name)
+      return
+    }
+    if (how === 'kill') run.killNow('lease')
+    else run.stop('lease')
+    await run.ended
   }
 
   /** Starts a stopped, FATAL or autostart = false service; clears FATAL and the restart counters. */
@@ -232,13 +287,15 @@ export class Supervisor extends EventEmitter {
     await this.stopSlots(svc, 'reload')
     svc.unit = unit
     svc.slots = slotsFor(unit)
+    // The slot keeper lets go of the leases of instances the new definition no longer has.
+    if (svc.granted) svc.granted = new Set([...svc.granted].filter((i) => i < unit.instances))
     svc.held = wasHeld
     if (!wasHeld && !this.closing) this.fill(svc)
     else this.changed(unit.name)
   }
 
   private newService(unit: Unit, held: boolean): Service {
-    return {unit, slots: slotsFor(unit), held, stops: 0}
+    return {unit, slots: slotsFor(unit), held, stops: 0, ...(this.deps.placed ? {granted: new Set<number>()} : {})}
   }
 
   private async dependencies(unit: Unit): Promise<void> {
@@ -274,7 +331,7 @@ export class Supervisor extends EventEmitter {
   private fill(svc: Service): void {
     // FATAL holds until a start/restart resets the slot: a boot-time dependency wait that ends
     // after an operator start must not revive it.
-    for (const slot of svc.slots) if (!slot.run && slot.status !== 'backoff' && slot.status !== 'fatal') this.launch(svc, slot)
+    for (const slot of mine(svc)) if (!slot.run && slot.status !== 'backoff' && slot.status !== 'fatal') this.launch(svc, slot)
     this.changed(svc.unit.name)
   }
 
@@ -287,7 +344,7 @@ export class Supervisor extends EventEmitter {
   }
 
   private launch(svc: Service, slot: Slot): void {
-    if (this.closing || svc.held) return
+    if (this.closing || svc.held || (svc.granted && !svc.granted.has(slot.index))) return
     const unit = svc.unit
     let decision: RestartDecision | undefined
     const {run, launched} = this.deps.runs.startInstance(unit, slot.index, (exit) => {
@@ -388,13 +445,21 @@ function slotsFor(unit: Unit): Slot[] {
   return Array.from({length: unit.instances}, (_, index) => ({index, status: 'stopped' as SlotStatus, restarts: 0, fastFailures: 0}))
 }
 
+/** The slots that run on this node: all of them, or in a cluster those it holds leases for. */
+function mine(svc: Service): Slot[] {
+  const granted = svc.granted
+  return granted ? svc.slots.filter((s) => granted.has(s.index)) : svc.slots
+}
+
 function byPriority(a: Unit, b: Unit): number {
   return a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
 }
 
 /** One word for a service: FATAL wins, then stopped, then whatever its slots are doing. */
 function overall(svc: Service): ServiceStatus {
-  const statuses = svc.slots.map((s) => s.status)
+  const statuses = mine(svc).map((s) => s.status)
+  // A cluster node without instances of it: the service runs on other nodes, unless stopped.
+  if (statuses.length === 0) return svc.held ? 'stopped' : 'running'
   if (statuses.includes('fatal')) return 'fatal'
   if (statuses.every((s) => s === 'running')) return 'running'
   if (statuses.every((s) => s === 'stopped')) return 'stopped'

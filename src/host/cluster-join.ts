@@ -23,6 +23,8 @@ export async function joinAsNode(
   deps: {readonly layout: StateLayout; readonly clock: Clock; readonly logger: Logger; reaped(reaped: readonly Reaped[]): void},
 ): Promise<ClusterLink> {
   const {clock, logger, layout} = deps
+  // The node beats from the join on; what it finds about leases reaches the link once it exists.
+  let link: ClusterLink | undefined
   const {node, orphans, firstSeen} = await ClusterNode.start({
     settings,
     clock,
@@ -30,10 +32,10 @@ export async function joinAsNode(
     identity: {advertise: settings.advertise ?? null, configHash: configHash(config.units), version: VERSION, host: hostname(), stateDir: layout.root, pid: process.pid},
     units: config.units.map((u) => u.name),
     events: {
-      // Services do not run in a cluster yet (serve refuses them), so this node holds no leases.
-      leasesLost: () => undefined,
-      // The node itself stops claiming; its runs finish, their writes refused by the fence.
-      fenced: () => undefined,
+      leasesLost: (lost) => link?.leasesLost(lost),
+      // The node itself stops claiming; task runs finish, their writes refused by the fence;
+      // service instances die at once (their slots may be someone else's).
+      fenced: () => link?.fenced(),
       reaped: (reaped) => deps.reaped(reaped),
     },
   })
@@ -42,5 +44,6 @@ export async function joinAsNode(
     const n = killed.get(run.id) ?? 0
     if (n) logger.warn('run.crashed', {task: run.task_name, run: run.id, orphans_killed: n})
   }
-  return new ClusterLink(node, new Map(firstSeen), {url: settings.url, clock, logger})
+  link = new ClusterLink(node, new Map(firstSeen), {url: settings.url, clock, logger})
+  return link
 }

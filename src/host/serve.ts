@@ -21,14 +21,6 @@ export interface ServeFlags {
  * the exit code. `say` prints the one line that tells where it serves.
  */
 export async function serve(flags: ServeFlags, config: Config, say: (line: string) => void): Promise<number> {
-  // Services in a cluster need slot leases the engine does not hold yet (docs/cluster.md): run
-  // alone on each node, every service would run once per node.
-  const services = config.units.filter((u) => u.kind === 'service').map((u) => u.name)
-  if (config.cluster && services.length) {
-    throw new SchedError(`${config.path} has a [cluster] table and services (${services.join(', ')}): services in a cluster are not supported yet`, {
-      hint: 'run services on a node without [cluster] (its own sched.toml), and keep the cluster config to tasks',
-    })
-  }
   const layout = new StateLayout(resolveStateDir({flag: flags.stateDir, configured: config.daemon.state_dir}))
   const logger = createLogger(flags.logFormat ?? 'text')
   const listen = flags.noApi ? undefined : {host: flags.host ?? process.env.SCHED_HOST ?? config.daemon.host, port: flags.port ?? envPort() ?? config.daemon.port}

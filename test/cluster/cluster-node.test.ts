@@ -57,6 +57,7 @@ describePg('ClusterNode: membership, heartbeat, leases and reaping on the inject
     const a = await start(url, 'a')
     const token = (await acquireSlot(db, 'web', '0', a.node.me, 3000))!
     a.node.leases.acquired({service: 'web', slot: '0', token}, a.clock.now())
+    a.clock.advance(1) // the beat is sent after the acquisition was answered (LeaseBook.renewed)
     await a.node.beat()
     expect(a.heard.lost).toEqual([])
     await db.query("UPDATE sched.slots SET node = 'b', token = token + 1")

@@ -70,8 +70,10 @@ describe('LeaseBook: what the node believes it holds, and what to do about it', 
     expect(book.renewed([web0, web1], 4000)).toEqual([])
     const at = (now: number) => book.verdicts(now, LEASE, () => 3000).map((v) => `${v.slot}:${v.action}`)
     expect(at(5000)).toEqual(['0:keep', '1:keep'])
-    // Deadline 4000 + 10 000 − 1000 = 13 000; graceful_stop 3 s before it.
-    expect(at(10_000)).toEqual(['0:stop', '1:stop'])
+    // Deadline 4000 + 10 000 − 1000 = 13 000; the ladder starts graceful_stop (3 s), at most a
+    // quarter lease (2.5 s), before it.
+    expect(at(10_499)).toEqual(['0:keep', '1:keep'])
+    expect(at(10_500)).toEqual(['0:stop', '1:stop'])
     expect(at(13_000)).toEqual(['0:kill', '1:kill'])
   })
 
@@ -85,5 +87,14 @@ describe('LeaseBook: what the node believes it holds, and what to do about it', 
     expect(book.verdicts(300, LEASE, () => 0).map((v) => `${v.slot}:${v.action}`)).toEqual(['0:keep', '1:kill'])
     book.forget(web1)
     expect(book.all().map((l) => l.slot)).toEqual(['0'])
+  })
+
+  it('a renewal sent before an acquisition was answered cannot judge it: not lost', () => {
+    const book = new LeaseBook()
+    book.acquired(web0, 0)
+    book.acquired(web1, 90, 150) // sent at 90, answered at 150
+    expect(book.renewed([web0], 100)).toEqual([]) // sent at 100: may have missed web1's row
+    expect(book.get('web', '1')?.lost).toBe(false)
+    expect(book.renewed([web0], 200).map((l) => l.slot)).toEqual(['1']) // sent after: it would have seen it
   })
 })

@@ -2,7 +2,6 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, expect, it} from 'vitest'
 import {runCli, tempDir} from '../support/cli.js'
-import {unwrap} from '../support/sandbox.js'
 
 const dirs: {cleanup(): void}[] = []
 afterEach(() => {
@@ -28,12 +27,3 @@ it('sched validate reports a bad [cluster] url at its line without printing the 
   expect(result.stdout + result.stderr).not.toContain('hunter2')
 })
 
-it('sched serve refuses services in a cluster, naming them and what to do: each node would run every service', async () => {
-  const {path, dir} = configFile('[cluster]\nurl = "postgres://sched:hunter2@db/x"\n[tasks.t]\nrun = "true"\n[services.web]\nrun = "sleep 60"\n')
-  const result = await runCli(['serve', '-c', path, '--state-dir', join(dir, 'state'), '--port', '0'])
-  expect(result.code).toBe(1)
-  const stderr = unwrap(result.stderr)
-  expect(stderr).toContain(`${path} has a [cluster] table and services (web): services in a cluster are not supported yet`)
-  expect(stderr).toContain('run services on a node without [cluster]')
-  expect(result.stderr).not.toContain('hunter2')
-})

@@ -1,14 +1,14 @@
 import {describe, expect, it} from 'vitest'
-import {type LeaseAction, leaseAction, leaseDeadline, leaseMarginMs} from '../../src/cluster/lease-verdict.js'
+import {type LeaseAction, leaseAction, leaseDeadline, leaseMarginMs, stopLeadMs} from '../../src/cluster/lease-verdict.js'
 
 describe('leaseAction: stop an instance before another node may start it', () => {
-  const t = {confirmedAt: 100_000, leaseMs: 10_000, gracefulStopMs: 5000}
-  // Deadline: 100 000 + 10 000 − 1 000 (margin) = 109 000; the ladder starts 5 000 before it.
+  const t = {confirmedAt: 100_000, leaseMs: 10_000, gracefulStopMs: 2000}
+  // Deadline: 100 000 + 10 000 − 1 000 (margin) = 109 000; the ladder starts 2 000 before it.
 
   it.each<[string, number, boolean, LeaseAction]>([
     ['just renewed', 100_000, false, 'keep'],
-    ['a renewal missed, still well inside', 103_999, false, 'keep'],
-    ['graceful_stop before the deadline: start the ladder', 104_000, false, 'stop'],
+    ['two renewals missed, still inside', 106_999, false, 'keep'],
+    ['graceful_stop before the deadline: start the ladder', 107_000, false, 'stop'],
     ['just before the deadline', 108_999, false, 'stop'],
     ['at the deadline: SIGKILL', 109_000, false, 'kill'],
     ['long past it', 200_000, false, 'kill'],
@@ -17,8 +17,14 @@ describe('leaseAction: stop an instance before another node may start it', () =>
     expect(leaseAction(t, now, lost)).toBe(expected)
   })
 
-  it('graceful_stop longer than the lease: the ladder starts at once when a renewal is late', () => {
-    expect(leaseAction({confirmedAt: 0, leaseMs: 3000, gracefulStopMs: 30_000}, 1, false)).toBe('stop')
+  it('graceful_stop longer than a quarter lease: the ladder gets a quarter, so renewals on time never stop it', () => {
+    const long = {confirmedAt: 0, leaseMs: 3000, gracefulStopMs: 30_000}
+    // Renewed every second (a third of the lease); a late one still keeps the instance.
+    expect(leaseAction(long, 1, false)).toBe('keep')
+    expect(leaseAction(long, 1949, false)).toBe('keep')
+    expect(stopLeadMs(long)).toBe(750)
+    expect(leaseAction(long, 1950, false)).toBe('stop') // deadline 2 700 − 750
+    expect(leaseAction(long, 2700, false)).toBe('kill')
   })
 
   it('the margin is a tenth of the lease, at most a second', () => {

@@ -34,7 +34,7 @@ interface Harness {
   advance(ms: number): Promise<void>
 }
 
-function harness(behaviour?: FakeLauncher['behaviour']): Harness {
+function harness(behaviour?: FakeLauncher['behaviour'], options: {placed?: boolean} = {}): Harness {
   const clock = new FakeClock(T0)
   const runs = new FakeLauncher(clock)
   if (behaviour) runs.behaviour = behaviour
@@ -52,7 +52,7 @@ function harness(behaviour?: FakeLauncher['behaviour']): Harness {
     shutdownTimeout: () => 10e9,
   })
   runs.attach(owner)
-  const sup = new Supervisor({clock, logger, runs: owner})
+  const sup = new Supervisor({clock, logger, runs: owner, placed: options.placed})
   const events: Harness['events'] = []
   // A deep copy: the event must carry the state as it was when it was emitted.
   sup.on('service.state', (name: string, state?: ServiceState) => events.push({name, state: state && structuredClone(state)}))
@@ -718,5 +718,95 @@ describe('service.state events', () => {
     h.events.length = 0
     await h.sup.stop('web')
     expect(h.events.map((e) => [e.name, e.state?.status])).toEqual([['web', 'stopped']])
+  })
+})
+
+describe('in a cluster: an instance runs only while this node holds its slot (grant, revoke)', () => {
+  const web = units('[services.web]\nrun = "x"\ninstances = 3\nhealthy_after = "0s"\ngraceful_stop = "5s"\nrestart_delay = "1s"\n')
+
+  it('boot starts nothing; a grant starts that instance alone, and state lists only this node\'s', async () => {
+    const h = harness(undefined, {placed: true})
+    await booted(h, web)
+    expect(h.runs.processes).toEqual([])
+    expect(h.sup.state('web')).toEqual({status: 'running', instances: []}) // none here: the service runs elsewhere
+    expect(h.sup.grant('web', 1)).toBe(true)
+    expect(h.sup.grant('web', 7)).toBe(false)
+    expect(h.sup.grant('nope', 0)).toBe(false)
+    await settle()
+    expect(h.runs.processes.map((p) => p.instance)).toEqual([1])
+    expect(h.sup.state('web')!.instances.map((i) => [i.index, i.status])).toEqual([[1, 'running']])
+    expect(h.sup.healthy('web')).toBe(true)
+  })
+
+  it('revoke "stop": the ladder, ended `stopped` for the lease, and no restart until granted again', async () => {
+    const h = harness(() => ({stopTakesMs: 300}), {placed: true})
+    await booted(h, web)
+    h.sup.grant('web', 0)
+    await settle()
+    const t = h.clock.now()
+    let gone: number | undefined
+    void h.sup.revoke('web', 0, 'stop').then(() => (gone = h.clock.now()))
+    await h.advance(300)
+    await settle()
+    expect(gone! - t).toBe(300)
+    const [proc] = h.runs.processes
+    expect(proc.signals).toEqual(['SIGTERM'])
+    expect(proc.endReason).toBe('stopped')
+    expect(proc.run.record.message).toContain("lease")
+    await h.advance(10_000)
+    expect(h.runs.processes).toHaveLength(1)
+    h.sup.grant('web', 0)
+    await settle()
+    expect(h.runs.processes).toHaveLength(2)
+  })
+
+  it('revoke "kill": SIGKILL at once, even for a process that ignores its stop signal', async () => {
+    const h = harness(() => ({stopTakesMs: Number.POSITIVE_INFINITY}), {placed: true})
+    await booted(h, web)
+    h.sup.grant('web', 2)
+    await settle()
+    const t = h.clock.now()
+    await h.sup.revoke('web', 2, 'kill')
+    const [proc] = h.runs.processes
+    expect(proc.killedAt).toBe(t)
+    expect(proc.signals).toEqual(['SIGKILL'])
+    expect(proc.endReason).toBe('stopped')
+  })
+
+  it('a "kill" during the ladder cuts it short', async () => {
+    const h = harness(() => ({stopTakesMs: Number.POSITIVE_INFINITY}), {placed: true})
+    await booted(h, web)
+    h.sup.grant('web', 0)
+    await settle()
+    void h.sup.revoke('web', 0, 'stop')
+    await h.advance(1000)
+    await h.sup.revoke('web', 0, 'kill')
+    expect(h.runs.processes[0].signals).toEqual(['SIGTERM', 'SIGKILL'])
+    expect(h.runs.processes[0].killedAt! - T0).toBe(1000)
+  })
+
+  it('a revoke during a restart delay cancels the restart', async () => {
+    const h = harness(() => ({exitAfterMs: 100}), {placed: true})
+    await booted(h, web)
+    h.sup.grant('web', 0)
+    await h.advance(100) // exits; restart armed for 1 s later
+    expect(h.sup.state('web')!.instances[0].status).toBe('backoff')
+    await h.sup.revoke('web', 0, 'stop')
+    await h.advance(10_000)
+    expect(h.runs.processes).toHaveLength(1)
+    expect(h.sup.state('web')!.instances).toEqual([])
+  })
+
+  it('a grant for an operator-stopped service starts nothing until `start`', async () => {
+    const h = harness(undefined, {placed: true})
+    await booted(h, web)
+    await h.sup.stop('web')
+    expect(h.sup.held('web')).toBe(true)
+    h.sup.grant('web', 0)
+    await settle()
+    expect(h.runs.processes).toEqual([])
+    h.sup.start('web')
+    await settle()
+    expect(h.runs.processes.map((p) => p.instance)).toEqual([0]) // only the granted one
   })
 })

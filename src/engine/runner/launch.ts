@@ -18,6 +18,12 @@ export interface LaunchSpec {
    */
   readonly env: Omit<EnvLayers, 'daemon' | 'account'>
   readonly cwd?: string
+  /**
+   * A cluster service instance: killed when the daemon dies, because its slot's lease dies with
+   * the daemon and another node will start the instance. Other runs outlive a daemon crash and
+   * are the next boot's (recovery kills them).
+   */
+  readonly diesWithDaemon?: boolean
   /** `user` or `user:group`, resolved where the process starts (getent is a blocking call). */
   readonly user?: string
   /** Octal string, e.g. "027". */

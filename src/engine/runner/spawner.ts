@@ -9,20 +9,30 @@ import type {ToMain, ToSpawner} from './spawner-messages.js'
  */
 const runner = new ProcessRunner({...process.env})
 const controls = new Map<string, ProcessControl>()
+/** Runs that must not outlive the daemon (LaunchSpec.diesWithDaemon). */
+const bound = new Set<string>()
 const send = (message: ToMain) => process.send?.(message)
 
 // The daemon ended this spawner, or died: exit at once. A run still going is the next boot's
-// recovery's, exactly as if the daemon had started it itself.
-process.on('disconnect', () => process.exit(0))
+// recovery's, exactly as if the daemon had started it itself — but a cluster service instance
+// dies now: its lease went with the daemon and another node will start it.
+process.on('disconnect', () => {
+  for (const id of bound) controls.get(id)?.kill('[sched] the daemon holding this instance\'s slot lease is gone; sending SIGKILL')
+  process.exit(0)
+})
 
 process.on('message', (message: ToSpawner) => {
   switch (message.op) {
     case 'start': {
       const id = message.spec.runId
+      if (message.spec.diesWithDaemon) bound.add(id)
       controls.set(
         id,
         runner.run(message.spec, (event) => {
-          if (event.type === 'exited') controls.delete(id)
+          if (event.type === 'exited') {
+            controls.delete(id)
+            bound.delete(id)
+          }
           send({id, event})
         }),
       )
