@@ -17,6 +17,7 @@ const {admitRun, claimQueued} = await import('../src/cluster/admission.js')
 const {saveRun} = await import('../src/cluster/runs.js')
 const {systemClock} = await import('../src/core/clock.js')
 const {ulid} = await import('../src/core/ulid.js')
+const {measureFailover} = await import('./cluster-failover.js')
 
 const quiet = {log() {}, info() {}, warn() {}, error() {}}
 const name = `bench_${randomBytes(4).toString('hex')}`
@@ -93,13 +94,26 @@ try {
   }))
   const drainS = (performance.now() - started) / 1000
 
+  // A service instance's failover with real nodes, at the default lease and a short one.
+  const failover = {}
+  for (const [leaseS, kills] of [[10, 3], [2, 5]]) {
+    const db = `${name}_f${leaseS}`
+    await admin.query(`CREATE DATABASE ${db}`)
+    const u = new URL(URL_)
+    u.pathname = `/${db}`
+    const times = await measureFailover(u.toString(), {leaseS, kills})
+    await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)
+    failover[`service_failover_lease_${leaseS}s_ms`] = times
+  }
+
   console.log(JSON.stringify({
     tick_claim_p50_ms: round(percentile(claims, 50)),
     tick_claim_p99_ms: round(percentile(claims, 99)),
     admit_p50_ms: round(percentile(admits, 50)),
     admit_p99_ms: round(percentile(admits, 99)),
     queue_claim_runs_per_s_3_nodes: Math.round(done / drainS),
-  }, null, 2))
+    ...failover,
+  }))
 } finally {
   await Promise.all(dbs.map((db) => db.close()))
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
