@@ -138,8 +138,11 @@ export class ClusterNode {
 
   private arm(): void {
     if (this.stopped) return
+    // At a fixed rate: a slow beat must not push the next renewal later (a beat still under
+    // way is not started twice).
     this.timer = this.options.clock.setTimer(Math.max(100, Math.floor(this.leaseMs / 3)), () => {
-      void this.beat().finally(() => this.arm())
+      void this.beat()
+      this.arm()
     })
   }
 
@@ -147,6 +150,10 @@ export class ClusterNode {
     if (!this.db.healthy || this.isFenced || this.stopped) return
     const {clock, events, logger} = this.options
     try {
+      // Slot leases first: what a late renewal costs is instances stopped (lease-verdict.ts).
+      const sent = clock.now()
+      const lost = this.leases.renewed(await renewSlots(this.db, this.me, this.leaseMs), sent)
+      if (lost.length) events.leasesLost(lost)
       const beat = await heartbeat(this.db, this.me, {leaseMs: this.leaseMs, configHash: this.hash, skewMs: this.skewMs}, () => clock.now())
       if (!beat.ok) {
         this.isFenced = true
@@ -155,9 +162,6 @@ export class ClusterNode {
         return
       }
       this.skewMs = beat.skewMs
-      const sent = clock.now()
-      const lost = this.leases.renewed(await renewSlots(this.db, this.me, this.leaseMs), sent)
-      if (lost.length) events.leasesLost(lost)
       const reaped = await this.db.transaction((sql) => reapDeadNodes(sql, this.me))
       if (reaped.length) {
         for (const r of reaped) logger.warn('cluster.node_dead', {node: r.node, crashed: r.crashed.length, requeued: r.requeued.length})

@@ -8,6 +8,7 @@ import {closeDbs, MemoryLogger, migratedDb} from '../support/cluster.js'
 import {FakeClock} from '../support/fake-clock.js'
 import {describePg} from '../support/postgres.js'
 import {settle} from '../support/fake-launcher.js'
+import {until} from '../support/sandbox.js'
 
 /**
  * The SlotKeeper against a real database, with the supervisor replaced by a host that notes what
@@ -127,9 +128,8 @@ describePg('SlotKeeper: this node\'s share of the service slots', () => {
     await a.keeper.poke()
     await settle()
     expect(a.host.said.slice(2)).toEqual(['stop web#0', 'stop web#1'])
-    await settle()
-    const {slots} = await listSlots(db)
-    expect(slots.filter((s) => s.live)).toEqual([])
+    // Released (with their tokens) once the instances are gone.
+    await until(async () => (await listSlots(db)).slots.every((s) => !s.live), 5000, 'web\'s slots released')
   })
 
   it('a slot the database still has as this node\'s (a previous life, a failed release) is released', async () => {

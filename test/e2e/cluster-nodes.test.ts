@@ -6,6 +6,7 @@ import {closeDbs, clusterDb} from '../support/cluster.js'
 import {describePg, freshDatabase} from '../support/postgres.js'
 import {q, sleep, until, unwrap} from '../support/sandbox.js'
 import {seeded} from '../support/seeded.js'
+import {expectOneHolderAtATime, longestGap, writer, writing} from '../support/slot-beats.js'
 
 /**
  * Issue 12 with real processes: three `sched serve` nodes (ports 0, separate state directories,
@@ -14,13 +15,16 @@ import {seeded} from '../support/seeded.js'
  * `max_concurrent = 1` task are spread over the live nodes. Then: every tick inside the window
  * was claimed once in the ledger and started once (the ledger and the run records agree, and
  * the processes themselves wrote each run id once); every trigger executed exactly once; no two
- * runs of the one-at-a-time task overlapped (by the times its processes wrote). SCHED_SOAK=1
- * (set by .ci/run) runs 60 s with more tasks and more kills.
+ * runs of the one-at-a-time task overlapped (by the times its processes wrote); a three-instance
+ * service and an every_node one ran throughout: no slot went unwritten for longer than the lease
+ * and 2 s, and none ever had two writers (test/support/slot-beats.ts). SCHED_SOAK=1 (set by
+ * .ci/run) runs 60 s with 20 per-second tasks and four kills.
  */
 
 const SOAK = process.env.SCHED_SOAK === '1'
 const WINDOW_MS = SOAK ? 60_000 : 15_000
-const TICK_TASKS = SOAK ? 8 : 3
+const TICK_TASKS = SOAK ? 20 : 3
+const LEASE_MS = 2000
 const KILLS = SOAK ? 4 : 1
 const TOKEN = 'cluster-e2e-token-0123456789'
 const NAMES = ['n1', 'n2', 'n3'] as const
@@ -40,7 +44,17 @@ function config(url: string, dir: string): string {
   const tasks = Array.from({length: TICK_TASKS}, (_, i) => `[tasks.tick${i}]\ncron = "* * * * * *"\nmax_concurrent = 5\nrun = ${q(`echo "$SCHED_RUN_ID" >> ${ticks}`)}\n`)
   return `[cluster]
 url = ${q(url)}
-lease = "2s"
+lease = "${LEASE_MS / 1000}s"
+
+[services.web]
+instances = 3
+healthy_after = "0s"
+run = ${writer(join(dir, 'web.log'))}
+
+[services.agent]
+placement = "every_node"
+healthy_after = "0s"
+run = ${writer(join(dir, 'agent.log'))}
 
 ${tasks.join('\n')}
 [tasks.solo]
@@ -90,7 +104,10 @@ describePg('three sched serve nodes on one database', () => {
     while (Date.now() < windowEnd) {
       if (killAt.length && Date.now() >= killAt[0]) {
         killAt.shift()
-        const name = NAMES[Math.floor(rnd() * NAMES.length)]
+        // A node that runs web instances now, so that each kill moves some.
+        const holders = [...new Set([...writing(join(dir.path, 'web.log')).values()].flatMap((n) => [...n]))].filter((n) => nodes.has(n))
+        const pool = holders.length ? holders : [...nodes.keys()]
+        const name = pool[Math.floor(rnd() * pool.length)]
         const victim = nodes.get(name)!
         kills.push({node: name, at: Date.now()})
         await victim.stop('SIGKILL')
@@ -181,6 +198,14 @@ describePg('three sched serve nodes on one database', () => {
       // could start only after the dead node's lease, when its run was ended `crashed`.
       if (prev.end !== undefined) expect(intervals[i].start >= prev.end, `${intervals[i].id} started before ${prev.id} ended`).toBe(true)
     }
+    // --- services: at strength within lease + 2 s of each kill, never two holders of a slot.
+    const web = join(dir.path, 'web.log')
+    for (const slot of ['0', '1', '2']) {
+      const gap = longestGap(web, slot, windowStart, windowEnd)
+      expect(gap.ms, `web slot ${slot} unwritten for ${gap.ms} ms from ${new Date(gap.at).toISOString()}`).toBeLessThanOrEqual(LEASE_MS + 2000)
+    }
+    const lives = expectOneHolderAtATime(web, (b) => b.slot) + expectOneHolderAtATime(join(dir.path, 'agent.log'), (b) => b.node)
+
     // `sched runs` (no daemon) reads the same records from the database, each with its node.
     const listed = await runCli(['runs', 'solo', '--json', '--limit', '10000', '-c', toml, '--state-dir', join(dir.path, 'state-n1')])
     expect(listed.code, listed.stderr).toBe(0)
@@ -188,7 +213,7 @@ describePg('three sched serve nodes on one database', () => {
     expect(cliRuns.map((r) => r.id).sort()).toEqual([...triggered].sort())
     expect(cliRuns.every((r) => (NAMES as readonly string[]).includes(r.node))).toBe(true)
     console.log(
-      `cluster nodes: ${ledger.length} ticks claimed, ${started.size} started; ${triggered.length} triggers (${refusedWhileDown.length} refused); kills ${JSON.stringify(kills.map((k) => k.node))}`,
+      `cluster nodes: ${ledger.length} ticks claimed, ${started.size} started; ${triggered.length} triggers (${refusedWhileDown.length} refused); kills ${JSON.stringify(kills.map((k) => k.node))}; ${lives} service instance lives`,
     )
   }, SOAK ? 300_000 : 120_000)
 })

@@ -1,4 +1,4 @@
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, expect, it} from 'vitest'
 import {type Daemon, startDaemon, tempDir} from '../support/cli.js'
@@ -6,6 +6,7 @@ import {closeDbs, clusterDb, freshUrlWithProxy} from '../support/cluster.js'
 import {describePg, freshDatabase} from '../support/postgres.js'
 import {q, sleep, until} from '../support/sandbox.js'
 import {seeded} from '../support/seeded.js'
+import {beats, expectOneHolderAtATime, writer, writing} from '../support/slot-beats.js'
 
 /**
  * Issue 12, services: real `sched serve` nodes on one fresh database. Every instance writes
@@ -33,8 +34,6 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) d.cleanup()
 })
 
-const writer = (file: string) => q(`while :; do echo "$SCHED_INSTANCE $SCHED_NODE $$ $(date +%s%N)" >> ${file}; sleep 0.1; done`)
-
 function config(url: string, dir: string, web: number, agent: boolean): string {
   return `[cluster]
 url = ${q(url)}
@@ -47,54 +46,6 @@ graceful_stop = "1s"
 healthy_after = "0s"
 run = ${writer(join(dir, 'web.log'))}
 ${agent ? `\n[services.agent]\nplacement = "every_node"\nhealthy_after = "0s"\nrun = ${writer(join(dir, 'agent.log'))}\n` : ''}`
-}
-
-interface Beat {
-  slot: string
-  node: string
-  pid: string
-  at: number
-}
-
-function beats(path: string): Beat[] {
-  if (!existsSync(path)) return []
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split(' '))
-    .filter((p) => p.length === 4)
-    .map(([slot, node, pid, ns]) => ({slot, node, pid, at: Number(BigInt(ns) / 1_000_000n)}))
-}
-
-/** Who wrote in the last `withinMs`: slot → the nodes whose instance did. */
-function writing(path: string, withinMs = 400): Map<string, Set<string>> {
-  const since = Date.now() - withinMs
-  const out = new Map<string, Set<string>>()
-  for (const b of beats(path)) if (b.at >= since) out.set(b.slot, (out.get(b.slot) ?? new Set()).add(b.node))
-  return out
-}
-
-/**
- * Each writer's life is [first beat, last beat]; per slot (per node, for every_node), no two
- * lives overlap. Returns the lives checked.
- */
-function expectOneHolderAtATime(path: string, key: (b: Beat) => string): number {
-  const lives = new Map<string, {key: string; who: string; first: number; last: number}>()
-  for (const b of beats(path)) {
-    const id = `${key(b)}/${b.node}/${b.pid}`
-    const life = lives.get(id)
-    if (life) life.last = b.at
-    else lives.set(id, {key: key(b), who: `${b.node} pid ${b.pid}`, first: b.at, last: b.at})
-  }
-  const byKey = new Map<string, {who: string; first: number; last: number}[]>()
-  for (const l of lives.values()) byKey.set(l.key, [...(byKey.get(l.key) ?? []), l])
-  for (const [k, ls] of byKey) {
-    ls.sort((a, b) => a.first - b.first)
-    for (let i = 1; i < ls.length; i++) {
-      expect(ls[i].first, `slot ${k}: ${ls[i].who} started while ${ls[i - 1].who} still wrote`).toBeGreaterThan(ls[i - 1].last)
-    }
-  }
-  return lives.size
 }
 
 async function startNode(toml: string, dir: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<Daemon> {

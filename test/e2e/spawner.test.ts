@@ -1,7 +1,9 @@
 import {spawn} from 'node:child_process'
-import {readFileSync, readdirSync} from 'node:fs'
+import {mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, expect} from 'vitest'
-import {BIN} from '../support/cli.js'
+import {BIN, ROOT} from '../support/cli.js'
 import {alive, it, until} from '../support/sandbox.js'
 
 /** The daemon's spawner processes: children of `daemonPid` running dist/spawner.js. */
@@ -49,6 +51,43 @@ describe.runIf(process.platform === 'linux')('the spawner process', () => {
     await b.start()
     expect(b.run('long', id)).toMatchObject({status: 'ended', end_reason: 'crashed'})
     await until(() => !alive(pid), 5000, 'the orphan to be killed by the boot’s recovery')
+  })
+
+  it('whose daemon dies kills its cluster service instances at once (their leases died with it), while runs keep reporting', async () => {
+    // A stand-in daemon: forks the spawner, starts a bound instance, a free run and a stream of
+    // short runs (so reports are in flight when it dies), and is then killed with SIGKILL.
+    const dir = mkdtempSync(join(tmpdir(), 'sched-spawner-bound-'))
+    try {
+      const spec = (id: string, script: string, bound: boolean) => ({
+        runId: id, shell: '/bin/sh', script, args: [], env: {unit: {}, secrets: {}, params: {}, run: {task: 't', runId: id, attempt: 0}},
+        log: {path: join(dir, `${id}.log`), maxSize: 1_000_000, onFull: 'drop_old', secrets: []}, ...(bound ? {diesWithDaemon: true} : {}),
+      })
+      const daemon = join(dir, 'daemon.mjs')
+      writeFileSync(daemon, `import {fork} from 'node:child_process'
+const sp = fork(${JSON.stringify(join(ROOT, 'dist', 'spawner.js'))}, [], {stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true})
+sp.send({op: 'start', spec: ${JSON.stringify(spec('bound', `echo $$ > ${join(dir, 'bound.pid')}; exec sleep 30`, true))}})
+sp.send({op: 'start', spec: ${JSON.stringify(spec('free', `echo $$ > ${join(dir, 'free.pid')}; exec sleep 30`, false))}})
+let n = 0
+setInterval(() => sp.send({op: 'start', spec: {...${JSON.stringify(spec('short', 'true', false))}, runId: 'short' + n++}}), 2)
+sp.on('message', () => {})
+`)
+      const child = spawn(process.execPath, [daemon], {stdio: 'ignore'})
+      const pidOf = (name: string) => Number(readFileSync(join(dir, `${name}.pid`), 'utf8'))
+      const [bound, free] = await until(() => {
+        try {
+          return [pidOf('bound'), pidOf('free')]
+        } catch {
+          return undefined
+        }
+      }, 10_000, 'both runs to start')
+      await new Promise((r) => setTimeout(r, 300))
+      child.kill('SIGKILL')
+      await until(() => !alive(bound), 3000, 'the bound instance to be killed')
+      expect(alive(free), 'a run that is not bound outlives the daemon (the next boot recovers it)').toBe(true)
+      process.kill(free, 'SIGKILL')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it('starts with the first run, not with the daemon', async ({box}) => {

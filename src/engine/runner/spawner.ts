@@ -11,15 +11,23 @@ const runner = new ProcessRunner({...process.env})
 const controls = new Map<string, ProcessControl>()
 /** Runs that must not outlive the daemon (LaunchSpec.diesWithDaemon). */
 const bound = new Set<string>()
-const send = (message: ToMain) => process.send?.(message)
-
-// The daemon ended this spawner, or died: exit at once. A run still going is the next boot's
-// recovery's, exactly as if the daemon had started it itself — but a cluster service instance
-// dies now: its lease went with the daemon and another node will start it.
-process.on('disconnect', () => {
+/**
+ * The daemon ended this spawner, or died: exit at once. A run still going is the next boot's
+ * recovery's, exactly as if the daemon had started it itself — but a cluster service instance
+ * dies now: its lease went with the daemon and another node will start it. A dead daemon is
+ * noticed by whichever comes first: the channel's disconnect, or a report that cannot be sent
+ * (an unhandled send error would end this process without killing them).
+ */
+function orphaned(): void {
   for (const id of bound) controls.get(id)?.kill('[sched] the daemon holding this instance\'s slot lease is gone; sending SIGKILL')
   process.exit(0)
-})
+}
+process.on('disconnect', orphaned)
+
+function send(message: ToMain): void {
+  if (!process.connected) return orphaned()
+  process.send!(message, undefined, undefined, (error) => error && orphaned())
+}
 
 process.on('message', (message: ToSpawner) => {
   switch (message.op) {
