@@ -3,14 +3,17 @@ import {errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import type {CatchUp, Unit} from '../core/types.js'
 import type {Schedule} from '../cron/schedule.js'
-import type {ClusterPort, ClusterWork} from '../engine/cluster-port.js'
+import {configHash} from '../config/config-hash.js'
+import type {ClusterConfigView, ClusterPort, ClusterWork} from '../engine/cluster-port.js'
 import type {RunQuery} from '../state/run-query.js'
 import type {RunRecord} from '../state/run-record.js'
 import {type EndUnstarted, admitRun, admitTick, claimQueued, pendingStops, queuedTasks, stopClusterRun, unfinishedRuns} from './admission.js'
+import {clusterConfigHash} from './cluster-hash.js'
 import type {ClusterNode} from './cluster-node.js'
 import {ClusterUnavailable} from './db.js'
 import {claimCatchUp, pruneLedger, registerTasks} from './ledger.js'
 import type {HeldLease} from './leases.js'
+import {listNodes} from './nodes.js'
 import {ClusterRunWriter} from './run-writer.js'
 import {type InstanceHost, SlotKeeper} from './slot-keeper.js'
 import {type ClusterRun, getRun, queryClusterRuns} from './runs.js'
@@ -52,8 +55,16 @@ export class ClusterLink implements ClusterPort {
     return this.seen.get(unit)
   }
 
-  async register(units: readonly string[]): Promise<void> {
-    for (const [name, at] of await registerTasks(this.joined.db, units)) this.seen.set(name, at)
+  async reloaded(units: readonly Unit[], added: readonly string[]): Promise<void> {
+    this.joined.configHash = configHash(units)
+    if (added.length) for (const [name, at] of await registerTasks(this.joined.db, added)) this.seen.set(name, at)
+  }
+
+  async configView(): Promise<ClusterConfigView> {
+    const mine = this.joined.configHash
+    // Unreachable: the cluster's hash is not known, which is not a mismatch.
+    const cluster = await listNodes(this.joined.db).then(({nodes}) => clusterConfigHash(nodes), () => null)
+    return {config_hash: mine, cluster_config_hash: cluster, config_matches: cluster === null || cluster === mine}
   }
 
   claimTick(task: string, scheduledAt: number): Promise<boolean> {

@@ -97,7 +97,11 @@ export class ClusterNode {
     return this.isFenced
   }
 
-  /** After a reload: the hash published from the next heartbeat on. */
+  /** The hash of the config this node runs; after a reload, published from the next heartbeat on. */
+  get configHash(): string {
+    return this.hash
+  }
+
   set configHash(hash: string) {
     this.hash = hash
   }

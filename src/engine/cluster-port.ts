@@ -8,6 +8,12 @@ import type {RunPage, RunQuery} from '../state/run-query.js'
 import type {RunRecord} from '../state/run-record.js'
 import type {RecordWriter} from './run.js'
 
+export interface ClusterConfigView {
+  readonly config_hash: string
+  readonly cluster_config_hash: string | null
+  readonly config_matches: boolean
+}
+
 /** What wakes the engine for cluster work (src/cluster/wakeups.ts). */
 export interface ClusterWork {
   /** Queued runs may be claimable. */
@@ -31,8 +37,13 @@ export interface ClusterPort {
   readonly records: RecordWriter & {close(): void}
   /** When the cluster first saw a unit: the anchor of `@every`, so every node computes the same ticks. */
   firstSeen(unit: string): number | undefined
-  /** Units a reload added: registered, so that firstSeen knows them. */
-  register(units: readonly string[]): Promise<void>
+  /**
+   * A reload: the new config's hash is published from the next heartbeat on, and the units it
+   * added are registered, so that firstSeen knows them.
+   */
+  reloaded(units: readonly Unit[], added: readonly string[]): Promise<void>
+  /** This node's config hash beside the cluster's (the one most live nodes run; null when unknown). */
+  configView(): Promise<ClusterConfigView>
   /** True only when this node won the tick: false when another node did, or the database cannot tell. */
   claimTick(task: string, scheduledAt: number): Promise<boolean>
   /** Catch-up planned on the fire ledger, once cluster-wide. */

@@ -215,8 +215,8 @@ export class Daemon {
 
     this.adopt(next)
     for (const name of added) this.books.ensure(name, now)
-    // Added tasks' `@every` counts from when the cluster first saw them, on every node alike.
-    if (added.length) await this.options.cluster?.register(added).catch((error: unknown) => this.options.logger.error('cluster.register_failed', {units: added.join(' '), error: errorMessage(error)}))
+    // The cluster learns the new config's hash; added tasks' `@every` counts from when it first saw them.
+    await this.options.cluster?.reloaded(next.units, added).catch((error: unknown) => this.options.logger.error('cluster.register_failed', {units: added.join(' '), error: errorMessage(error)}))
     this.scheduler.set(this.scheduledUnits(now))
     for (const name of removed) this.owner.dropQueue(name, 'its task was removed from the config by a reload')
     for (const name of changed) {

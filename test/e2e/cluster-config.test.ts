@@ -1,10 +1,14 @@
-import {writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, expect, it} from 'vitest'
-import {runCli, tempDir} from '../support/cli.js'
+import {type Daemon, runCli, startDaemon, tempDir} from '../support/cli.js'
+import {describePg, freshDatabase} from '../support/postgres.js'
+import {q, until} from '../support/sandbox.js'
 
 const dirs: {cleanup(): void}[] = []
-afterEach(() => {
+const daemons: Daemon[] = []
+afterEach(async () => {
+  await Promise.all(daemons.splice(0).map((d) => d.stop('SIGKILL')))
   for (const d of dirs.splice(0)) d.cleanup()
 })
 
@@ -27,3 +31,31 @@ it('sched validate reports a bad [cluster] url at its line without printing the 
   expect(result.stdout + result.stderr).not.toContain('hunter2')
 })
 
+
+describePg('a node that runs another config than the cluster', () => {
+  it('says so in /api/daemon; after it reloads the cluster\'s config it matches', async () => {
+    const url = await freshDatabase()
+    const token = 'cluster-config-token-0123456789'
+    const one = configFile(`[cluster]\nurl = ${q(url)}\nlease = "2s"\n[tasks.a]\nrun = "true"\n`)
+    const other = configFile(`[cluster]\nurl = ${q(url)}\nlease = "2s"\n[tasks.a]\nrun = "false"\n`)
+    const start = async (path: string, dir: string, node: string) => {
+      const d = await startDaemon(path, join(dir, 'state'), [], {SCHED_CLUSTER_NODE: node, SCHED_API_TOKEN: token})
+      daemons.push(d)
+      return d
+    }
+    const n1 = await start(one.path, one.dir, 'n1')
+    const n2 = await start(other.path, other.dir, 'n2')
+    const info = async (d: Daemon) => ((await (await fetch(`${d.url}/api/daemon`, {headers: {authorization: `Bearer ${token}`}})).json()) as {cluster: Record<string, unknown>}).cluster
+    const first = await info(n1)
+    expect(first).toMatchObject({node: 'n1', healthy: true, config_matches: true})
+    // Two live nodes, two hashes: the node up the longest has the cluster's.
+    const second = await info(n2)
+    expect(second).toMatchObject({node: 'n2', config_matches: false, cluster_config_hash: first.config_hash})
+    expect(second.config_hash).not.toBe(first.config_hash)
+
+    writeFileSync(other.path, readFileSync(one.path))
+    expect((await fetch(`${n2.url}/api/daemon/reload`, {method: 'POST', headers: {authorization: `Bearer ${token}`}})).status).toBe(200)
+    await until(async () => (await info(n2)).config_matches === true, 10_000, 'n2 to publish the reloaded config')
+    expect((await info(n2)).config_hash).toBe(first.config_hash)
+  }, 60_000)
+})

@@ -89,7 +89,7 @@ describePg('three sched serve nodes on one database', () => {
     for (const [name, d] of nodes) {
       expect((await fetch(`${d.url}/healthz`)).status).toBe(200)
       const info = (await (await fetch(`${d.url}/api/daemon`, {headers: {authorization: `Bearer ${TOKEN}`}})).json()) as {cluster?: unknown}
-      expect(info.cluster).toEqual({node: name, healthy: true})
+      expect(info.cluster).toMatchObject({node: name, healthy: true, config_matches: true})
       const metrics = await (await fetch(`${d.url}/metrics`, {headers: {authorization: `Bearer ${TOKEN}`}})).text()
       expect(metrics).toContain(`sched_cluster_healthy{node="${name}"} 1\n`)
     }

@@ -24,7 +24,7 @@ export function daemonRoutes(daemon: Daemon, moreMetrics: () => string): Route[]
       method: 'GET',
       path: '/api/daemon',
       auth: true,
-      handler: (_req, res) => {
+      handler: async (_req, res) => {
         const config = daemon.config
         sendJson(res, 200, {
           version: VERSION,
@@ -34,7 +34,7 @@ export function daemonRoutes(daemon: Daemon, moreMetrics: () => string): Route[]
           state_dir: daemon.stateDir,
           timezone: config.scheduler.timezone,
           config_stale: daemon.configStale(),
-          ...(daemon.cluster ? {cluster: {node: daemon.cluster.node, healthy: daemon.cluster.healthy}} : {}),
+          ...(daemon.cluster ? {cluster: {node: daemon.cluster.node, healthy: daemon.cluster.healthy, ...(await daemon.cluster.configView())}} : {}),
         })
       },
     },
