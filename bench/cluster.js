@@ -18,6 +18,7 @@ const {saveRun} = await import('../src/cluster/runs.js')
 const {systemClock} = await import('../src/core/clock.js')
 const {ulid} = await import('../src/core/ulid.js')
 const {measureFailover} = await import('./cluster-failover.js')
+const {percentile} = await import('../test/support/percentile.ts')
 
 const quiet = {log() {}, info() {}, warn() {}, error() {}}
 const name = `bench_${randomBytes(4).toString('hex')}`
@@ -33,10 +34,6 @@ const open = (poolSize = 4) => {
   return db
 }
 
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
-}
 const round = (n, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits
 
 function record(task) {

@@ -14,6 +14,7 @@ const BIN = join(ROOT, 'bin', 'run.js')
 const {RunStore, runRelativePath} = await import('../src/state/runs.js')
 const {StateLayout} = await import('../src/state/layout.js')
 const {awaitResponse, writeRequest} = await import('../src/state/requests.js')
+const {percentile} = await import('../test/support/percentile.ts')
 
 const work = mkdtempSync(join(tmpdir(), 'sched-bench-'))
 process.on('exit', () => rmSync(work, {recursive: true, force: true}))
@@ -22,11 +23,6 @@ function dir(name) {
   const d = join(work, name)
   mkdirSync(d, {recursive: true})
   return d
-}
-
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
 }
 
 const median = (values) => percentile(values, 50)

@@ -1,6 +1,7 @@
-import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {it as baseIt} from 'vitest'
+import {processesOfRuns} from '../../src/engine/runner/process-group.js'
 import {StateLayout} from '../../src/state/layout.js'
 import type {LogLine} from '../../src/logs/format.js'
 import {readLogPage} from '../../src/logs/reader.js'
@@ -175,18 +176,8 @@ export class Sandbox {
       return []
     }
     if (ids.size === 0) return []
-    const found: number[] = []
-    for (const entry of readdirSync('/proc')) {
-      const pid = Number(entry)
-      if (!Number.isInteger(pid) || pid === process.pid) continue
-      try {
-        const m = /(?:^|\0)SCHED_RUN_ID=([0-9A-Z]{26})(?:\0|$)/.exec(readFileSync(`/proc/${pid}/environ`, 'latin1'))
-        if (m && ids.has(m[1])) found.push(pid)
-      } catch {
-        // gone, or not readable
-      }
-    }
-    return found
+    // The daemon's own search: every process whose environment names one of these runs.
+    return [...processesOfRuns([...ids].map((runId) => ({runId, pgid: null}))).values()].flat()
   }
 
   /**

@@ -1,4 +1,5 @@
 import type {RunRecord} from '../../src/state/run-record.js'
+import {percentile} from './percentile.js'
 
 /** What the records of per-second cron tasks say about the ticks of a time window. */
 export interface TickCensus {
@@ -57,7 +58,5 @@ export function tickCensus(records: readonly RunRecord[], tasks: readonly string
 }
 
 function percentiles(values: number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b)
-  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : Number.NaN)
-  return {p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? Number.NaN, n: sorted.length}
+  return {p50: percentile(values, 50), p99: percentile(values, 99), max: percentile(values, 100), n: values.length}
 }
