@@ -14,6 +14,8 @@ import {Invalid, type Reader, duration, nonEmpty} from './values.js'
 export const CLUSTER_URL_ENV = 'SCHED_CLUSTER_URL'
 /** The node's name from the environment: every node loads the same file, each under its own name. */
 export const CLUSTER_NODE_ENV = 'SCHED_CLUSTER_NODE'
+/** The node's advertised API URL from the environment, for the same reason (each node its own). */
+export const CLUSTER_ADVERTISE_ENV = 'SCHED_CLUSTER_ADVERTISE'
 
 /** Heartbeats and renewals go out three times a lease: a second is the shortest that leaves room. */
 export const MIN_LEASE = NS.s
@@ -74,8 +76,9 @@ export interface ClusterSources {
 
 /**
  * The settings of a `[cluster]` table already read key by key: SCHED_CLUSTER_URL wins over `url`
- * (as SCHED_HOST does over `[daemon] host`), SCHED_CLUSTER_NODE over `node`, and `node` defaults to the
- * host name.
+ * (as SCHED_HOST does over `[daemon] host`), SCHED_CLUSTER_NODE over `node`, SCHED_CLUSTER_ADVERTISE
+ * over `advertise`, and `node` defaults to the host name. `advertise` has no default: the address
+ * the API listens on (127.0.0.1 by default) would name another machine for every other node.
  */
 export function clusterSettings(
   read: {url?: string; node?: string; advertise?: string; lease: number},
@@ -114,5 +117,15 @@ export function clusterSettings(
     }
     node = host
   }
-  return {url, node, ...(read.advertise === undefined ? {} : {advertise: read.advertise}), lease: read.lease}
+  let advertise = read.advertise
+  const advertiseFromEnv = sources.env[CLUSTER_ADVERTISE_ENV]
+  if (advertiseFromEnv !== undefined && advertiseFromEnv !== '') {
+    const v = advertiseUrl(advertiseFromEnv)
+    if (v instanceof Invalid) {
+      error(['cluster'], `${CLUSTER_ADVERTISE_ENV}: ${v.message}`, v.hint)
+      return undefined
+    }
+    advertise = v
+  }
+  return {url, node, ...(advertise === undefined ? {} : {advertise}), lease: read.lease}
 }
