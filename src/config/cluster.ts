@@ -99,16 +99,16 @@ export function clusterSettings(
     error(['cluster'], '[cluster] needs the PostgreSQL URL', `add url = "${URL_EXAMPLE}", or set ${CLUSTER_URL_ENV}`)
     return undefined
   }
-  let node = read.node
-  const nodeFromEnv = sources.env[CLUSTER_NODE_ENV]
-  if (nodeFromEnv !== undefined && nodeFromEnv !== '') {
-    const v = nodeName(nodeFromEnv)
-    if (v instanceof Invalid) {
-      error(['cluster'], `${CLUSTER_NODE_ENV}: ${v.message}`, v.hint)
-      return undefined
-    }
-    node = v
+  // Every node loads the same file: its own name and address come from its environment.
+  const overridden = <T>(name: string, reader: Reader<T>, inFile: T | undefined): T | undefined | Invalid => {
+    const raw = sources.env[name]
+    if (raw === undefined || raw === '') return inFile
+    const v = reader(raw)
+    if (v instanceof Invalid) error(['cluster'], `${name}: ${v.message}`, v.hint)
+    return v
   }
+  let node = overridden(CLUSTER_NODE_ENV, nodeName, read.node)
+  if (node instanceof Invalid) return undefined
   if (node === undefined) {
     const host = sources.hostname ?? hostname()
     if (checkName(host) !== undefined) {
@@ -117,15 +117,7 @@ export function clusterSettings(
     }
     node = host
   }
-  let advertise = read.advertise
-  const advertiseFromEnv = sources.env[CLUSTER_ADVERTISE_ENV]
-  if (advertiseFromEnv !== undefined && advertiseFromEnv !== '') {
-    const v = advertiseUrl(advertiseFromEnv)
-    if (v instanceof Invalid) {
-      error(['cluster'], `${CLUSTER_ADVERTISE_ENV}: ${v.message}`, v.hint)
-      return undefined
-    }
-    advertise = v
-  }
+  const advertise = overridden(CLUSTER_ADVERTISE_ENV, advertiseUrl, read.advertise)
+  if (advertise instanceof Invalid) return undefined
   return {url, node, ...(advertise === undefined ? {} : {advertise}), lease: read.lease}
 }
