@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs'
 import type {Sql} from '../cluster/db.js'
 import {SchedError} from '../core/errors.js'
 import type {LogLine} from '../logs/format.js'
@@ -17,8 +18,9 @@ export interface LoggedRun {
 
 /**
  * Where `sched logs` finds runs and reads their logs: the state directory on its own, or — in a
- * cluster — the cluster database for the runs and this node's daemon for the logs (it forwards
- * to the node that ran each). The command's flow (newest run, -n, -f across restarts) is one.
+ * cluster — the cluster database for the runs, and for a log this node's disk when it is there,
+ * else this node's daemon (it forwards to the node that ran the run). The command's flow (newest
+ * run, -n, -f across restarts) is one.
  */
 export interface LogSource {
   find(id: string): Promise<LoggedRun | undefined>
@@ -84,10 +86,16 @@ export class StateDirLogs implements LogSource {
 const NEXT_RUN_WINDOW = 100
 
 export class ClusterLogs implements LogSource {
+  private readonly here: StateDirLogs
+
   constructor(
     private readonly sql: Sql,
-    private readonly api: DaemonApi,
-  ) {}
+    private readonly layout: StateLayout,
+    /** This node's daemon, asked only for a log that is not on this disk (it may be absent). */
+    private readonly api: () => DaemonApi,
+  ) {
+    this.here = new StateDirLogs(layout)
+  }
 
   async find(id: string) {
     const {getRun} = await import('../cluster/runs.js')
@@ -108,18 +116,25 @@ export class ClusterLogs implements LogSource {
   }
 
   page(run: LoggedRun, from: number, limit: number) {
-    return this.api.json<LogPage>(`/api/runs/${run.id}/log?from=${from}&limit=${limit}`)
+    if (this.onThisDisk(run)) return this.here.page(run, from, limit)
+    return this.api().json<LogPage>(`/api/runs/${run.id}/log?from=${from}&limit=${limit}`)
   }
 
   async follow(run: LoggedRun, from: number, print: (line: LogLine) => void): Promise<void> {
+    if (this.onThisDisk(run)) return this.here.follow(run, from, print)
     let done = false
-    await this.api.events(`/api/runs/${run.id}/log/stream?from=${from}`, (event, data) => {
+    await this.api().events(`/api/runs/${run.id}/log/stream?from=${from}`, (event, data) => {
       if (event === 'line') print(JSON.parse(data) as LogLine)
       if (event !== 'done') return true
       done = true
       return false
     })
     if (!done) throw new SchedError(`the log stream of run ${run.id} ended before the run did`, {hint: `follow it again: sched logs ${run.id} -f`})
+  }
+
+  /** A log this node wrote needs no daemon: the CLI reads it as on its own. */
+  private onThisDisk(run: LoggedRun): boolean {
+    return existsSync(this.layout.logFile(run.unit, run.id))
   }
 
   private async newest(unit: string, limit: number): Promise<RunRecord[]> {

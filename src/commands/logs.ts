@@ -16,7 +16,7 @@ export default class Logs extends SchedCommand {
   static summary = "Show a run's output."
   static description = `Shows the log of a run, or of the newest run of a task or service. stdout lines go to stdout; stderr lines and sched's own lines go to stderr. Reads the state directory; needs no daemon.
 
-With [cluster], the run is found in the cluster database (a run of any node) and its log is read through this node's daemon, which fetches it from the node that ran it: it needs a daemon on this node (exit 4 without one).
+With [cluster], the run is found in the cluster database (a run of any node). A log on this node's disk is read here; another node's is read through this node's daemon, which fetches it from the node that ran the run (exit 4 without a daemon here).
 
 With -f it follows the run until it ends; for a service it then follows the next run of the same instance, across restarts, until interrupted.`
   static examples = [
@@ -85,13 +85,15 @@ With -f it follows the run until it ends; for a service it then follows the next
 }
 
 /**
- * In a cluster the runs are in the cluster database and a log may be on any node: this node's
- * daemon reads it (forwarding to the node that ran the run), so one is needed here.
+ * In a cluster the runs are in the cluster database and a log may be on any node: one on this
+ * node's disk is read here, another through this node's daemon (it forwards to the node that ran
+ * the run), so that needs one.
  */
 async function clusterLogs(url: string, layout: StateLayout, show: (source: LogSource) => Promise<void>): Promise<void> {
-  const api = DaemonApi.connect(layout, "in a cluster a run's log is read through this node's daemon, which reaches the node that ran it")
+  let api: DaemonApi | undefined
+  const daemon = () => (api ??= DaemonApi.connect(layout, "a log on another node is read through this node's daemon, which reaches the node that ran the run"))
   const {withConnection} = await import('../cluster/db.js')
-  await withConnection(url, (sql) => show(new ClusterLogs(sql, api)))
+  await withConnection(url, (sql) => show(new ClusterLogs(sql, layout, daemon)))
 }
 
 async function printAll(source: LogSource, run: LoggedRun, from: number, print: (line: LogLine) => void): Promise<void> {

@@ -180,11 +180,15 @@ describePg('a run\'s log from any node of a cluster', () => {
     expect(unwrap(cliRefused.stderr)).toContain('has no [cluster] advertise')
   }, 90_000)
 
-  it('a killed owner answers 503 naming it (unreachable, then down once its lease expired); sched logs without a daemon here exits 4', async () => {
+  it('a killed owner answers 503 naming it (unreachable, then down once its lease expired); sched logs with no daemon here reads this disk, and exits 4 for another node\'s log', async () => {
     const c = await cluster()
     const [n1, n2] = ['n1', 'n2'].map((n) => c.nodes.get(n)!)
+    // One at a time (max_concurrent = 1): a queued run could start on any node.
     const talk = await trigger(n1, 'talk')
     await until(async () => (await record(n2, talk)).status === 'ended', 15_000, 'the run on n1 to end')
+    const onN2 = await trigger(n2, 'talk')
+    await until(async () => (await record(n2, onN2)).status === 'ended', 15_000, 'the run on n2 to end')
+    expect(await record(n2, onN2)).toMatchObject({node: 'n2', end_reason: 'success'})
     expect((await fetch(`${n2.url}/api/runs/${talk}/log/raw`, {headers: auth})).status).toBe(200)
 
     await n1.stop('SIGKILL')
@@ -210,9 +214,13 @@ describePg('a run\'s log from any node of a cluster', () => {
     expect(cli.code).toBe(1)
     expect(unwrap(cli.stderr)).toContain('that node is down')
 
-    // No daemon on this node (n1's state directory): exit 4, saying why one is needed.
-    const alone = await c.cli('n1', ['logs', talk])
+    // n1's shell with no daemon there: its own run's log is on its disk and needs none; another
+    // node's needs this node's daemon: exit 4, saying why.
+    const own = await c.cli('n1', ['logs', talk, '-n', '1'])
+    expect(own.code, own.stderr).toBe(0)
+    expect(own.stdout).toBe('line 300\n')
+    const alone = await c.cli('n1', ['logs', onN2])
     expect(alone.code).toBe(4)
-    expect(unwrap(alone.stderr)).toContain("in a cluster a run's log is read through this node's daemon")
+    expect(unwrap(alone.stderr)).toContain("a log on another node is read through this node's daemon")
   }, 90_000)
 })
