@@ -12,6 +12,7 @@ import {clusterConfigHash} from './cluster-hash.js'
 import type {ClusterNode} from './cluster-node.js'
 import {ClusterUnavailable} from './db.js'
 import {claimCatchUp, pruneLedger, registerTasks} from './ledger.js'
+import {nodeAddress} from './nodes.js'
 import type {HeldLease} from './leases.js'
 import {listNodes} from './nodes.js'
 import {ClusterRunWriter} from './run-writer.js'
@@ -110,6 +111,10 @@ export class ClusterLink implements ClusterPort {
 
   getRun(id: string) {
     return getRun(this.joined.db, id)
+  }
+
+  nodeAddress(name: string) {
+    return nodeAddress(this.joined.db, name)
   }
 
   queryRuns(q: RunQuery) {

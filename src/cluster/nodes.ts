@@ -123,3 +123,19 @@ export async function listNodes(sql: Sql): Promise<{nodes: NodeRow[]; dbNow: num
   const {rows: clock} = rows.length ? {rows} : await sql.query<{db_now: Date}>('SELECT now() AS db_now')
   return {nodes: rows.map(({db_now: _, ...r}) => toNode(r)), dbNow: clock[0].db_now.getTime()}
 }
+
+/** Where a node's API is, as it announced at its join, and whether its heartbeat is current. */
+export interface NodeAddress {
+  readonly advertise: string | null
+  readonly live: boolean
+  /** Its last heartbeat (epoch ms, the database's clock). */
+  readonly last_seen: number
+}
+
+export async function nodeAddress(sql: Sql, name: string): Promise<NodeAddress | undefined> {
+  const {rows} = await sql.query<{advertise: string | null; live: boolean; last_seen: Date}>(
+    'SELECT advertise, (expires_at > now() AND left_at IS NULL) AS live, last_seen FROM sched.nodes WHERE name = $1',
+    [name],
+  )
+  return rows[0] && {advertise: rows[0].advertise, live: rows[0].live, last_seen: rows[0].last_seen.getTime()}
+}

@@ -14,6 +14,8 @@ import {Invalid, type Reader, duration, nonEmpty} from './values.js'
 export const CLUSTER_URL_ENV = 'SCHED_CLUSTER_URL'
 /** The node's name from the environment: every node loads the same file, each under its own name. */
 export const CLUSTER_NODE_ENV = 'SCHED_CLUSTER_NODE'
+/** The node's advertised API URL from the environment, for the same reason (each node its own). */
+export const CLUSTER_ADVERTISE_ENV = 'SCHED_CLUSTER_ADVERTISE'
 
 /** Heartbeats and renewals go out three times a lease: a second is the shortest that leaves room. */
 export const MIN_LEASE = NS.s
@@ -74,8 +76,9 @@ export interface ClusterSources {
 
 /**
  * The settings of a `[cluster]` table already read key by key: SCHED_CLUSTER_URL wins over `url`
- * (as SCHED_HOST does over `[daemon] host`), SCHED_CLUSTER_NODE over `node`, and `node` defaults to the
- * host name.
+ * (as SCHED_HOST does over `[daemon] host`), SCHED_CLUSTER_NODE over `node`, SCHED_CLUSTER_ADVERTISE
+ * over `advertise`, and `node` defaults to the host name. `advertise` has no default: the address
+ * the API listens on (127.0.0.1 by default) would name another machine for every other node.
  */
 export function clusterSettings(
   read: {url?: string; node?: string; advertise?: string; lease: number},
@@ -96,16 +99,16 @@ export function clusterSettings(
     error(['cluster'], '[cluster] needs the PostgreSQL URL', `add url = "${URL_EXAMPLE}", or set ${CLUSTER_URL_ENV}`)
     return undefined
   }
-  let node = read.node
-  const nodeFromEnv = sources.env[CLUSTER_NODE_ENV]
-  if (nodeFromEnv !== undefined && nodeFromEnv !== '') {
-    const v = nodeName(nodeFromEnv)
-    if (v instanceof Invalid) {
-      error(['cluster'], `${CLUSTER_NODE_ENV}: ${v.message}`, v.hint)
-      return undefined
-    }
-    node = v
+  // Every node loads the same file: its own name and address come from its environment.
+  const overridden = <T>(name: string, reader: Reader<T>, inFile: T | undefined): T | undefined | Invalid => {
+    const raw = sources.env[name]
+    if (raw === undefined || raw === '') return inFile
+    const v = reader(raw)
+    if (v instanceof Invalid) error(['cluster'], `${name}: ${v.message}`, v.hint)
+    return v
   }
+  let node = overridden(CLUSTER_NODE_ENV, nodeName, read.node)
+  if (node instanceof Invalid) return undefined
   if (node === undefined) {
     const host = sources.hostname ?? hostname()
     if (checkName(host) !== undefined) {
@@ -114,5 +117,7 @@ export function clusterSettings(
     }
     node = host
   }
-  return {url, node, ...(read.advertise === undefined ? {} : {advertise: read.advertise}), lease: read.lease}
+  const advertise = overridden(CLUSTER_ADVERTISE_ENV, advertiseUrl, read.advertise)
+  if (advertise instanceof Invalid) return undefined
+  return {url, node, ...(advertise === undefined ? {} : {advertise}), lease: read.lease}
 }

@@ -1,6 +1,7 @@
 import type {ClusterAdmitResult, EndUnstarted, StopOutcome} from '../cluster/admission.js'
 import type {CatchUpClaim} from '../cluster/ledger.js'
 import type {InstanceHost} from '../cluster/slot-keeper.js'
+import type {NodeAddress} from '../cluster/nodes.js'
 import type {ClusterRun} from '../cluster/runs.js'
 import type {CatchUp, Unit} from '../core/types.js'
 import type {Schedule} from '../cron/schedule.js'
@@ -61,6 +62,8 @@ export interface ClusterPort {
   /** Stops a run wherever it is: asks its node, or ends it if it was queued. */
   stopRun(id: string, cause: string, endUnstarted: (record: RunRecord) => RunRecord): Promise<StopOutcome>
   getRun(id: string): Promise<ClusterRun | undefined>
+  /** Where another node's API is (its `advertise`), and whether it is live: to proxy a run's log there. */
+  nodeAddress(name: string): Promise<NodeAddress | undefined>
   queryRuns(q: RunQuery): Promise<Omit<RunPage, 'runs'> & {runs: ClusterRun[]}>
   /**
    * Services: from now on this node takes its share of the instance slots under leases and starts

@@ -3,6 +3,7 @@ import type {AddressInfo} from 'node:net'
 import {Access} from '../api/access/access.js'
 import {DashboardAssets} from '../api/dashboard/assets.js'
 import {apiRoutes} from '../api/routes.js'
+import {LogProxy} from '../api/log-proxy.js'
 import {createApiServer} from '../api/server.js'
 import type {Config} from '../config/load.js'
 import {systemClock} from '../core/clock.js'
@@ -98,7 +99,9 @@ export class DaemonHost {
 
   private listen(host: string, port: number, token: string): Promise<string> {
     const access = new Access(token, systemClock.now)
-    const routes = apiRoutes(this.daemon, this.options.layout, access, DashboardAssets.load(), this.notifications)
+    const cluster = this.daemon.cluster
+    const proxy = cluster && new LogProxy({me: cluster.node, token, locate: (node) => cluster.nodeAddress(node)})
+    const routes = apiRoutes(this.daemon, this.options.layout, access, DashboardAssets.load(), this.notifications, proxy)
     const server = createApiServer({routes, access, logger: this.options.logger})
     this.server = server
     return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 import {afterEach, expect, it} from 'vitest'
-import {type NodeIdentity, heartbeat, joinCluster, leaveCluster, listNodes, newIncarnation} from '../../src/cluster/nodes.js'
+import {type NodeIdentity, heartbeat, joinCluster, leaveCluster, listNodes, newIncarnation, nodeAddress} from '../../src/cluster/nodes.js'
 import {closeDbs, migratedDb} from '../support/cluster.js'
 import {describePg} from '../support/postgres.js'
 
@@ -26,6 +26,21 @@ describePg('node registry and heartbeat', () => {
     expect(Math.abs(dbNow - nodes[0].last_seen)).toBeLessThan(5000)
     await leaveCluster(db, owner(a))
     expect((await listNodes(db)).nodes[0]).toMatchObject({live: false})
+  })
+
+  it('nodeAddress: where another node\'s API is, and whether it is live (the log proxy asks before it connects)', async () => {
+    const {db} = await migratedDb()
+    const a = identity('a')
+    const quiet = identity('q', {advertise: null})
+    await joinCluster(db, a, LEASE)
+    await joinCluster(db, quiet, LEASE)
+    expect(await nodeAddress(db, 'a')).toMatchObject({advertise: a.advertise, live: true})
+    expect(await nodeAddress(db, 'q')).toMatchObject({advertise: null, live: true})
+    expect(await nodeAddress(db, 'nobody')).toBe(undefined)
+    await leaveCluster(db, owner(a))
+    const left = await nodeAddress(db, 'a')
+    expect(left).toMatchObject({live: false})
+    expect(left!.last_seen).toBe((await listNodes(db)).nodes[0].last_seen)
   })
 
   it('a heartbeat extends the lease, publishes the config hash and skew, and measures the skew against the database clock', async () => {

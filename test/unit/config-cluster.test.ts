@@ -50,6 +50,12 @@ describe('[cluster] (SPEC §13)', () => {
     expect(cluster(`[cluster]\nurl = "${URL}"\nnode = "a"\n`, {env: {SCHED_CLUSTER_NODE: ''}})?.node).toBe('a')
   })
 
+  it('SCHED_CLUSTER_ADVERTISE gives the node its API URL, over the file: each node is reached at its own address', () => {
+    expect(cluster(`[cluster]\nurl = "${URL}"\n`, {env: {SCHED_CLUSTER_ADVERTISE: 'http://10.0.0.7:9477/'}})?.advertise).toBe('http://10.0.0.7:9477')
+    expect(cluster(`[cluster]\nurl = "${URL}"\nadvertise = "http://a:1"\n`, {env: {SCHED_CLUSTER_ADVERTISE: 'https://b:2'}})?.advertise).toBe('https://b:2')
+    expect(cluster(`[cluster]\nurl = "${URL}"\nadvertise = "http://a:1"\n`, {env: {SCHED_CLUSTER_ADVERTISE: ''}})?.advertise).toBe('http://a:1')
+  })
+
   it('SCHED_CLUSTER_URL without a [cluster] table only warns: joining a cluster is a decision of the file', () => {
     const result = load('', {env: {SCHED_CLUSTER_URL: URL}})
     expect(result.ok && result.config.cluster).toBe(undefined)
@@ -72,6 +78,7 @@ describe('[cluster] (SPEC §13)', () => {
     ['', 'cluster', 'SCHED_CLUSTER_URL: expected a PostgreSQL URL', {env: {SCHED_CLUSTER_URL: 'http://user:topsecret@h'}}],
     [`url = "${URL}"`, 'cluster', 'the host name "my host" cannot be a node name', {hostname: 'my host'}],
     [`url = "${URL}"`, 'cluster', 'SCHED_CLUSTER_NODE: node name "a b" must be 1-100 characters', {env: {SCHED_CLUSTER_NODE: 'a b'}}],
+    [`url = "${URL}"`, 'cluster', 'SCHED_CLUSTER_ADVERTISE: expected an http(s) URL such as "http://10.0.0.5:9477", got "10.0.0.7:9477"', {env: {SCHED_CLUSTER_ADVERTISE: '10.0.0.7:9477'}}],
   ])('%s → %s: %s', (body, key, message, options = {}) => {
     const issue = onlyError(`[cluster]\n${body}\n`, options)
     expect(issue.key).toBe(key)

@@ -1,9 +1,11 @@
+import type {ServerResponse} from 'node:http'
 import {existsSync} from 'node:fs'
 import type {Daemon} from '../../engine/daemon.js'
 import type {StateLayout} from '../../state/layout.js'
 import {DEFAULT_FROM, DEFAULT_LIMIT, MAX_LIMIT, followLog, rawLogStream, readLogPage} from '../../logs/reader.js'
 import type {RunRecord} from '../../state/run-record.js'
-import {logElsewhere, unreachableAs503} from '../cluster-problem.js'
+import {logHolder, logProblem, unreachableAs503} from '../cluster-problem.js'
+import {LogProxy} from '../log-proxy.js'
 import {HttpProblem} from '../problem.js'
 import type {ApiRequest, Route} from '../router.js'
 import {sendJson} from '../server.js'
@@ -11,14 +13,21 @@ import {SseStream} from '../sse.js'
 
 const DONE_WAIT_MS = 10_000
 
-/** A run's log: pages of lines, the raw text, and a live SSE stream; plus the daemon's event stream. */
-export function logRoutes(daemon: Daemon, layout: StateLayout): Route[] {
-  const runOf = async (req: ApiRequest): Promise<RunRecord> => {
+/**
+ * A run's log: pages of lines, the raw text, and a live SSE stream; plus the daemon's event
+ * stream. In a cluster a log on another node's disk is forwarded there by `proxy`.
+ */
+export function logRoutes(daemon: Daemon, layout: StateLayout, proxy?: LogProxy): Route[] {
+  /** The run whose log this node serves; undefined when the answer came from the node that holds it. */
+  const runOf = async (req: ApiRequest, res: ServerResponse): Promise<RunRecord | undefined> => {
     const run = await unreachableAs503(daemon.view.record(req.params.id))
     if (!run) throw new HttpProblem(404, `no run ${req.params.id}`, [{location: 'path.id', message: 'unknown run', value: req.params.id}])
-    const problem = daemon.cluster && logElsewhere(run, daemon.cluster.node)
-    if (problem) throw problem
-    return run
+    const holder = daemon.cluster && logHolder(run, daemon.cluster.node, LogProxy.isProxied(req.raw))
+    if (!holder) return run
+    if (!proxy) throw new Error('a cluster node serves its API with a log proxy')
+    const refusal = await unreachableAs503(proxy.forward(req.raw, res, holder))
+    if (refusal) throw logProblem(run.id, holder, refusal)
+    return undefined
   }
   const logPath = (run: RunRecord) => layout.logFile(run.task_name, run.id)
 
@@ -28,7 +37,8 @@ export function logRoutes(daemon: Daemon, layout: StateLayout): Route[] {
       path: '/api/runs/:id/log',
       auth: true,
       handler: async (req, res) => {
-        const run = await runOf(req)
+        const run = await runOf(req, res)
+        if (!run) return
         const from = integer(req, 'from', DEFAULT_FROM, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
         const limit = integer(req, 'limit', DEFAULT_LIMIT, 1, MAX_LIMIT)
         const page = await readLogPage(logPath(run), {from, limit})
@@ -40,7 +50,8 @@ export function logRoutes(daemon: Daemon, layout: StateLayout): Route[] {
       path: '/api/runs/:id/log/raw',
       auth: true,
       handler: async (req, res) => {
-        const run = await runOf(req)
+        const run = await runOf(req, res)
+        if (!run) return
         res.writeHead(200, {'content-type': 'text/plain; charset=utf-8'})
         const stream = rawLogStream(logPath(run))
         stream.on('error', () => res.destroy())
@@ -53,7 +64,8 @@ export function logRoutes(daemon: Daemon, layout: StateLayout): Route[] {
       path: '/api/runs/:id/log/stream',
       auth: true,
       handler: async (req, res) => {
-        const run = await runOf(req)
+        const run = await runOf(req, res)
+        if (!run) return
         // A reconnecting client resumes after the last line it saw.
         const lastId = req.raw.headers['last-event-id']
         const from = typeof lastId === 'string' && /^\d+$/.test(lastId) ? Number(lastId) + 1 : integer(req, 'from', 0, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
