@@ -1,11 +1,11 @@
 import {writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
-import {afterEach, expect, it} from 'vitest'
+import {expect, it} from 'vitest'
 import {type Daemon, runCli, startDaemon, tempDir} from '../support/cli.js'
-import {closeDbs} from '../support/cluster.js'
 import {describePg, freshDatabase} from '../support/postgres.js'
 import {q, until, unwrap} from '../support/sandbox.js'
+import {clusterCleanup} from '../support/cluster-e2e.js'
 
 /**
  * Issue 12, "a run's log from any node": three real `sched serve` nodes on one fresh database.
@@ -16,14 +16,7 @@ import {q, until, unwrap} from '../support/sandbox.js'
 
 const TOKEN = 'cluster-logs-token-0123456789'
 
-const dirs: {cleanup(): void}[] = []
-const daemons = new Set<Daemon>()
-afterEach(async () => {
-  await Promise.all([...daemons].map((d) => d.stop('SIGKILL')))
-  daemons.clear()
-  await closeDbs()
-  for (const d of dirs.splice(0)) d.cleanup()
-})
+const {dirs, daemons} = clusterCleanup()
 
 /** A port free now: the node must know it before it listens, to advertise it when it joins. */
 function freePort(): Promise<number> {

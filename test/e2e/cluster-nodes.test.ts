@@ -1,12 +1,12 @@
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterEach, expect, it} from 'vitest'
+import {expect, it} from 'vitest'
 import {type Daemon, runCli, startDaemon, tempDir} from '../support/cli.js'
-import {closeDbs, clusterDb} from '../support/cluster.js'
+import {clusterDb} from '../support/cluster.js'
 import {describePg, freshDatabase} from '../support/postgres.js'
 import {q, sleep, until, unwrap} from '../support/sandbox.js'
-import {seeded} from '../support/seeded.js'
 import {expectOneHolderAtATime, longestGap, writer, writing} from '../support/slot-beats.js'
+import {clusterCleanup, soakRandom} from '../support/cluster-e2e.js'
 
 /**
  * Issue 12 with real processes: three `sched serve` nodes (ports 0, separate state directories,
@@ -29,14 +29,7 @@ const KILLS = SOAK ? 4 : 1
 const TOKEN = 'cluster-e2e-token-0123456789'
 const NAMES = ['n1', 'n2', 'n3'] as const
 
-const dirs: {cleanup(): void}[] = []
-const daemons = new Set<Daemon>()
-afterEach(async () => {
-  await Promise.all([...daemons].map((d) => d.stop('SIGKILL')))
-  daemons.clear()
-  await closeDbs()
-  for (const d of dirs.splice(0)) d.cleanup()
-})
+const {dirs, daemons} = clusterCleanup()
 
 function config(url: string, dir: string): string {
   const ticks = join(dir, 'ticks.log')
@@ -69,9 +62,7 @@ const lines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').s
 
 describePg('three sched serve nodes on one database', () => {
   it(`tick once, trigger once, one at a time — while nodes are killed with SIGKILL (${WINDOW_MS / 1000} s, ${KILLS} kill${KILLS === 1 ? '' : 's'})`, async () => {
-    const seed = Number(process.env.SCHED_SOAK_SEED ?? Date.now() % 100_000)
-    console.log(`cluster nodes: SCHED_SOAK_SEED=${seed}`)
-    const rnd = seeded(seed)
+    const rnd = soakRandom('cluster nodes')
     const url = await freshDatabase()
     const dir = tempDir('sched-cluster-nodes-')
     dirs.push(dir)

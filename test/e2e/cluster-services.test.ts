@@ -2,11 +2,11 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, expect, it} from 'vitest'
 import {type Daemon, startDaemon, tempDir} from '../support/cli.js'
-import {closeDbs, clusterDb, freshUrlWithProxy} from '../support/cluster.js'
+import {clusterDb, freshUrlWithProxy} from '../support/cluster.js'
 import {describePg, freshDatabase} from '../support/postgres.js'
 import {q, sleep, until} from '../support/sandbox.js'
-import {seeded} from '../support/seeded.js'
 import {beats, expectOneHolderAtATime, writer, writing} from '../support/slot-beats.js'
+import {clusterCleanup, soakRandom} from '../support/cluster-e2e.js'
 
 /**
  * Issue 12, services: real `sched serve` nodes on one fresh database. Every instance writes
@@ -23,15 +23,10 @@ const LEASE_MS = 2000
 const TOKEN = 'cluster-services-token-0123456789'
 const NAMES = ['n1', 'n2', 'n3'] as const
 
-const dirs: {cleanup(): void}[] = []
-const daemons = new Set<Daemon>()
+const {dirs, daemons} = clusterCleanup()
 const stoppers: (() => Promise<void>)[] = []
 afterEach(async () => {
-  await Promise.all([...daemons].map((d) => d.stop('SIGKILL')))
-  daemons.clear()
   for (const stop of stoppers.splice(0)) await stop()
-  await closeDbs()
-  for (const d of dirs.splice(0)) d.cleanup()
 })
 
 function config(url: string, dir: string, web: number, agent: boolean): string {
@@ -56,9 +51,7 @@ async function startNode(toml: string, dir: string, name: string, env: NodeJS.Pr
 
 describePg('services in a cluster: slots under leases with fencing', () => {
   it(`instances at strength within lease + 2 s of each kill -9, never two holders of a slot (${KILLS} kill${KILLS === 1 ? '' : 's'})`, async () => {
-    const seed = Number(process.env.SCHED_SOAK_SEED ?? Date.now() % 100_000)
-    console.log(`cluster services: SCHED_SOAK_SEED=${seed}`)
-    const rnd = seeded(seed)
+    const rnd = soakRandom('cluster services')
     const url = await freshDatabase()
     const dir = tempDir('sched-cluster-services-')
     dirs.push(dir)
