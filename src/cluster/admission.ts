@@ -26,7 +26,7 @@ export interface ClusterAdmitResult {
   readonly victim?: {readonly id: string; readonly node: string}
 }
 
-type UnitLimits = Pick<Unit, 'name' | 'max_concurrent' | 'on_overlap' | 'queue_max'>
+export type UnitLimits = Pick<Unit, 'name' | 'max_concurrent' | 'on_overlap' | 'queue_max'>
 
 interface ActiveRow {
   id: string
@@ -62,7 +62,8 @@ export async function admitTick(db: ClusterDb, unit: UnitLimits, record: RunReco
   return db.transaction(async (sql) => ((await claimTick(sql, unit.name, Date.parse(record.scheduled_at!), me.node)) ? admitIn(sql, unit, record, me, endUnstarted) : undefined))
 }
 
-async function admitIn(sql: Sql, unit: UnitLimits, record: RunRecord, me: Owner, endUnstarted: EndUnstarted): Promise<ClusterAdmitResult> {
+/** Admission inside the caller's transaction (a cron tick's, or boot catch-up's with its claims). */
+export async function admitIn(sql: Sql, unit: UnitLimits, record: RunRecord, me: Owner, endUnstarted: EndUnstarted): Promise<ClusterAdmitResult> {
   await lockTask(sql, unit.name)
   const {active, queued} = await occupancy(sql, unit.name)
   const stoppable = active.filter((r) => r.stop_requested === null).map((r) => r.id)

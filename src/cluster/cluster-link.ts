@@ -1,7 +1,7 @@
 import type {Clock, TimerHandle} from '../core/clock.js'
 import {errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
-import type {CatchUp, Unit} from '../core/types.js'
+import type {Unit} from '../core/types.js'
 import type {Schedule} from '../cron/schedule.js'
 import {configHash} from '../config/config-hash.js'
 import type {ClusterConfigView, ClusterPort, ClusterWork} from '../engine/cluster-port.js'
@@ -11,7 +11,8 @@ import {type EndUnstarted, admitRun, admitTick, claimQueued, pendingStops, queue
 import {clusterConfigHash} from './cluster-hash.js'
 import type {ClusterNode} from './cluster-node.js'
 import {ClusterUnavailable} from './db.js'
-import {claimCatchUp, pruneLedger, registerTasks} from './ledger.js'
+import {type CatchUpRecords, claimCatchUp} from './catch-up-claim.js'
+import {pruneLedger, registerTasks} from './ledger.js'
 import {nodeAddress} from './nodes.js'
 import type {HeldLease} from './leases.js'
 import {listNodes} from './nodes.js'
@@ -72,8 +73,8 @@ export class ClusterLink implements ClusterPort {
     return this.joined.claimTick(task, scheduledAt)
   }
 
-  catchUp(task: {name: string; schedule: Schedule; policy: CatchUp; cap: number}, now: number) {
-    return claimCatchUp(this.joined.db, task, now, this.node)
+  catchUp(unit: Unit, schedule: Schedule, now: number, records: CatchUpRecords, endUnstarted: EndUnstarted) {
+    return claimCatchUp(this.joined.db, {...unit, schedule}, now, this.joined.me, records, endUnstarted)
   }
 
   admit(unit: Unit, record: RunRecord, endUnstarted: EndUnstarted) {

@@ -1,9 +1,9 @@
 import type {ClusterAdmitResult, EndUnstarted, StopOutcome} from '../cluster/admission.js'
-import type {CatchUpClaim} from '../cluster/ledger.js'
+import type {CatchUpClaim, CatchUpRecords} from '../cluster/catch-up-claim.js'
 import type {InstanceHost} from '../cluster/slot-keeper.js'
 import type {NodeAddress} from '../cluster/nodes.js'
 import type {ClusterRun} from '../cluster/runs.js'
-import type {CatchUp, Unit} from '../core/types.js'
+import type {Unit} from '../core/types.js'
 import type {Schedule} from '../cron/schedule.js'
 import type {RunPage, RunQuery} from '../state/run-query.js'
 import type {RunRecord} from '../state/run-record.js'
@@ -47,8 +47,8 @@ export interface ClusterPort {
   configView(): Promise<ClusterConfigView>
   /** True only when this node won the tick: false when another node did, or the database cannot tell. */
   claimTick(task: string, scheduledAt: number): Promise<boolean>
-  /** Catch-up planned on the fire ledger, once cluster-wide. */
-  catchUp(task: {name: string; schedule: Schedule; policy: CatchUp; cap: number}, now: number): Promise<CatchUpClaim>
+  /** Catch-up planned on the fire ledger, once cluster-wide: each tick claimed with its run's admission. */
+  catchUp(unit: Unit, schedule: Schedule, now: number, records: CatchUpRecords, endUnstarted: EndUnstarted): Promise<CatchUpClaim>
   /** Admission on the cluster's counts (src/cluster/admission.ts). */
   admit(unit: Unit, record: RunRecord, endUnstarted: EndUnstarted): Promise<ClusterAdmitResult>
   /** A cron tick's run: its tick claimed and the run admitted at once; undefined when another node has the tick. */

@@ -13,7 +13,7 @@ import {type CatchUpPlan, missedMessage, planCatchUp} from './catch-up.js'
 import type {ClusterPort} from './cluster-port.js'
 import type {JitterGate} from './jitter-gate.js'
 import {iso} from './run.js'
-import type {RunOwner} from './run-owner.js'
+import {type RunOwner, endedUnstarted} from './run-owner.js'
 import type {DueTick} from './scheduler.js'
 
 export interface CronFiresDeps {
@@ -78,27 +78,35 @@ export class CronFires {
     const plan = planCatchUp(schedule, anchor, now, unit.catch_up, unit.max_catch_up_runs)
     if (plan.missed === 0 || plan.latestMissed === undefined) return
     books.update(unit.name, now, {last_tick: iso(plan.latestMissed)})
-    this.startCatchUp(unit, plan, plan.runs, true)
+    this.startCatchUp(unit, plan)
   }
 
   /**
-   * Cluster mode: catch-up planned and claimed on the fire ledger, so that after an outage of the
-   * whole cluster the first node to boot catches up and the others find nothing missed. `@every`
-   * counts from when the cluster first saw the task, as every node's scheduler does.
+   * Cluster mode: catch-up planned, claimed on the fire ledger and admitted in one transaction
+   * (src/cluster/catch-up-claim.ts), so that after an outage of the whole cluster the first node
+   * to boot catches up, the others find nothing missed, and no tick is ever claimed without its
+   * run. `@every` counts from when the cluster first saw the task, as every node's scheduler does.
    */
   async catchUpInCluster(unit: Unit, spec: ScheduleSpec, now: number, fallbackAnchor: number): Promise<void> {
+    const {owner, logger} = this.deps
     const cluster = this.deps.cluster!
     const schedule = scheduleFor(spec, unit.timezone, cluster.firstSeen(unit.name) ?? fallbackAnchor)
-    const claim = await cluster.catchUp({name: unit.name, schedule, policy: unit.catch_up, cap: unit.max_catch_up_runs}, now)
-    if (claim.runs.length === 0 && !claim.recordMissed) return
-    this.startCatchUp(unit, claim.plan, claim.runs, claim.recordMissed)
+    const records = {
+      run: (at: number) => owner.draft(unit, 'catch_up', {scheduledAt: at}),
+      missed: (plan: CatchUpPlan) => endedUnstarted(owner.draft(unit, 'cron', {scheduledAt: plan.latestMissed}), 'missed', missedMessage(plan), now),
+    }
+    const claim = await cluster.catchUp(unit, schedule, now, records, (record, reason, message) => endedUnstarted(record, reason, message, now))
+    if (!claim.missed && claim.admitted.length === 0) return
+    logger.warn('task.missed', {task: unit.name, ticks: claim.plan.missed, catch_up: unit.catch_up})
+    if (claim.missed) owner.takeAdmitted(claim.missed, false)
+    for (const {run, decision} of claim.admitted) owner.takeAdmitted(run, decision.action === 'start')
   }
 
-  private startCatchUp(unit: Unit, plan: CatchUpPlan, runs: readonly number[], recordMissed: boolean): void {
+  private startCatchUp(unit: Unit, plan: CatchUpPlan): void {
     const {owner, logger} = this.deps
-    if (recordMissed && plan.latestMissed !== undefined) owner.recordEnded(unit, 'cron', 'missed', {scheduledAt: plan.latestMissed, message: missedMessage(plan)})
+    if (plan.latestMissed !== undefined) owner.recordEnded(unit, 'cron', 'missed', {scheduledAt: plan.latestMissed, message: missedMessage(plan)})
     logger.warn('task.missed', {task: unit.name, ticks: plan.missed, catch_up: unit.catch_up})
-    for (const at of runs) void owner.trigger({unit: unit.name, source: 'catch_up', scheduledAt: at})
+    for (const at of plan.runs) void owner.trigger({unit: unit.name, source: 'catch_up', scheduledAt: at})
   }
 
   /** Resolves once the tick is handed on: its run on its way to admission, or its record decided. */

@@ -15,7 +15,7 @@ import {admitInCluster} from './cluster-admission.js'
 import type {ClusterPort} from './cluster-port.js'
 import type {StopCause} from './end-reason.js'
 import {type Refusal, type TriggerOutcome, refused} from './outcomes.js'
-import {type RecordWriter, Run, type RunContext, type RunEvent, type RunOptions, iso} from './run.js'
+import {type RecordWriter, Run, type RunContext, type RunEvent, type RunOptions, draftRecord, iso} from './run.js'
 import type {Launcher} from './runner/launch.js'
 
 export interface RunOwnerDeps {
@@ -127,6 +127,24 @@ export class RunOwner extends EventEmitter {
     if (!run) return
     this.activate(this.taskRuns(run.unit.name), run)
     void run.start()
+  }
+
+  /**
+   * A new run's record, not admitted anywhere yet: boot catch-up in a cluster has the cluster
+   * admit it with its tick's claim, in one transaction (src/cluster/catch-up-claim.ts).
+   */
+  draft(unit: Unit, source: TriggerSource, options: {scheduledAt?: number; message?: string}): RunRecord {
+    const params = resolveParams(unit.parameters, {})
+    // Checked at load: a task that runs on its own has a default for every required parameter.
+    if (!params.ok) throw new Error(params.problems.map((p) => p.message).join('; '))
+    return draftRecord(unit, source, params.params, options, this.deps.clock.now())
+  }
+
+  /** A run the cluster admitted for this node's draft: told, and started here when it is this node's to start. */
+  takeAdmitted(record: RunRecord, start: boolean): void {
+    this.emit('run.created', record)
+    if (start) this.startClaimed(record)
+    else if (record.status === 'ended') this.emit('run.ended', record)
   }
 
   /** False once shutting down: a node then claims no more queued work. */

@@ -71,6 +71,23 @@ export interface ExitSummary {
 }
 
 const NO_PARAMS: ResolvedParams = {values: {}, env: {}, args: []}
+
+/** A new run's record, pending: what every run starts as, wherever it is admitted. */
+export function draftRecord(unit: Unit, source: TriggerSource, rendered: ResolvedParams, options: Pick<RunOptions, 'scheduledAt' | 'message' | 'retryOf' | 'instance'>, now: number): RunRecord {
+  return newRunRecord({
+    id: ulid(now),
+    task_name: unit.name,
+    kind: unit.kind,
+    triggered_by: source,
+    scheduled_at: options.scheduledAt === undefined ? null : iso(options.scheduledAt),
+    created_at: iso(now),
+    retry_attempt: options.retryOf ? options.retryOf.retry_attempt + 1 : 0,
+    retry_of_run_id: options.retryOf?.id ?? null,
+    instance_index: options.instance ?? null,
+    params: rendered.values,
+    message: options.message ?? null,
+  })
+}
 /** A short run writes its pid with its final record: one write fewer. */
 const PID_WRITE_DELAY_MS = 50
 
@@ -139,20 +156,7 @@ export class Run {
 
   /** A new run, `pending`, announced as run.created. Nothing is written until it is queued or started. */
   static create(ctx: RunContext, unit: Unit, source: TriggerSource, rendered: ResolvedParams = NO_PARAMS, options: RunOptions = {}): Run {
-    const now = ctx.clock.now()
-    const record = newRunRecord({
-      id: ulid(now),
-      task_name: unit.name,
-      kind: unit.kind,
-      triggered_by: source,
-      scheduled_at: options.scheduledAt === undefined ? null : iso(options.scheduledAt),
-      created_at: iso(now),
-      retry_attempt: options.retryOf ? options.retryOf.retry_attempt + 1 : 0,
-      retry_of_run_id: options.retryOf?.id ?? null,
-      instance_index: options.instance ?? null,
-      params: rendered.values,
-      message: options.message ?? null,
-    })
+    const record = draftRecord(unit, source, rendered, options, ctx.clock.now())
     const run = new Run(ctx, record, unit, rendered, options)
     ctx.publish('run.created', record)
     return run
