@@ -16,6 +16,7 @@ import {pruneLedger, registerTasks} from './ledger.js'
 import {nodeAddress} from './nodes.js'
 import type {HeldLease} from './leases.js'
 import {listNodes} from './nodes.js'
+import {type RunRetention, knownRuns, pruneRuns} from './run-retention.js'
 import {ClusterRunWriter} from './run-writer.js'
 import {type InstanceHost, SlotKeeper} from './slot-keeper.js'
 import {type ClusterRun, getRun, queryClusterRuns} from './runs.js'
@@ -108,6 +109,14 @@ export class ClusterLink implements ClusterPort {
 
   stopRun(id: string, cause: string, endUnstarted: (record: RunRecord) => RunRecord) {
     return stopClusterRun(this.joined.db, id, cause, endUnstarted)
+  }
+
+  pruneRuns(rules: readonly RunRetention[]) {
+    return pruneRuns(this.joined.db, rules)
+  }
+
+  knownRuns(ids: readonly string[]) {
+    return knownRuns(this.joined.db, ids)
   }
 
   getRun(id: string) {

@@ -2,6 +2,7 @@ import type {ClusterAdmitResult, EndUnstarted, StopOutcome} from '../cluster/adm
 import type {CatchUpClaim, CatchUpRecords} from '../cluster/catch-up-claim.js'
 import type {InstanceHost} from '../cluster/slot-keeper.js'
 import type {NodeAddress} from '../cluster/nodes.js'
+import type {RunRetention} from '../cluster/run-retention.js'
 import type {ClusterRun} from '../cluster/runs.js'
 import type {Unit} from '../core/types.js'
 import type {Schedule} from '../cron/schedule.js'
@@ -61,6 +62,10 @@ export interface ClusterPort {
   unfinishedRuns(task: string): Promise<string[]>
   /** Stops a run wherever it is: asks its node, or ends it if it was queued. */
   stopRun(id: string, cause: string, endUnstarted: (record: RunRecord) => RunRecord): Promise<StopOutcome>
+  /** Retention of run records cluster-wide (src/cluster/run-retention.ts): how many this call deleted. */
+  pruneRuns(rules: readonly RunRetention[]): Promise<number>
+  /** Which of these run ids still have a record in the cluster. */
+  knownRuns(ids: readonly string[]): Promise<Set<string>>
   getRun(id: string): Promise<ClusterRun | undefined>
   /** Where another node's API is (its `advertise`), and whether it is live: to proxy a run's log there. */
   nodeAddress(name: string): Promise<NodeAddress | undefined>

@@ -96,7 +96,7 @@ export class Daemon {
     this.control = new Control({owner: this.owner, supervisor: this.supervisor, store: this.store, unit, cluster: options.cluster, now: () => clock.now()})
     this.view = new RunView(this.owner, this.supervisor, this.store, clock, disk, options.cluster)
     this.fires = new CronFires({clock, logger, owner: this.owner, books: this.books, gate: this.gate, cluster: options.cluster})
-    this.retention = new RetentionSweep({clock, logger, store: this.store, journal: this.journal, books: this.books, view: this.view, policy: () => ({units: this.units, maxStorage: this.cfg.daemon.max_storage})})
+    this.retention = new RetentionSweep({clock, logger, store: this.store, journal: this.journal, books: this.books, view: this.view, cluster: options.cluster, policy: () => ({units: this.units, maxStorage: this.cfg.daemon.max_storage})})
     this.scheduler = new Scheduler(clock, (due) => void this.fires.tick(due))
     // Readers without a daemon connection (sched list, sched status) see services through the books.
     this.supervisor.on('service.state', (name: string, state?: ServiceState) => state && this.books.update(name, clock.now(), {service: state}))

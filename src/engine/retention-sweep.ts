@@ -1,9 +1,13 @@
+import {ClusterUnavailable} from '../cluster/unavailable.js'
 import type {Clock, TimerHandle} from '../core/clock.js'
+import {errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import type {Unit} from '../core/types.js'
 import type {RecordJournal} from '../state/record-journal.js'
 import type {RunStore} from '../state/runs.js'
 import type {UnitBooks} from '../state/unit-books.js'
+import type {ClusterPort} from './cluster-port.js'
+import {retentionRules, sweepCluster} from './cluster-retention.js'
 import {applyRetention, planRetention, runSizes} from './retention.js'
 import type {RunView} from './run-view.js'
 
@@ -17,11 +21,13 @@ export interface SweepDeps {
   /** Catch-up anchors: a tick's record may be deleted only once its unit's book says so. */
   readonly books: Pick<UnitBooks, 'flush'>
   readonly view: RunView
+  /** Cluster mode: run records are the cluster's, pruned there; this node deletes its logs of the runs gone. */
+  readonly cluster?: ClusterPort
   /** The current units and max_storage (a reload changes them). */
   policy(): {units: ReadonlyMap<string, Unit>; maxStorage: number}
 }
 
-/** Retention (SPEC §7): at boot and every hour, oldest finished runs first. */
+/** Retention (SPEC §7): at boot and every hour, oldest finished runs first; in a cluster, its records too. */
 export class RetentionSweep {
   private timer?: TimerHandle
   private running?: Promise<void>
@@ -51,6 +57,7 @@ export class RetentionSweep {
     const {logger, clock, store, journal, view, books} = this.deps
     try {
       const {units, maxStorage} = this.deps.policy()
+      if (this.deps.cluster) await this.sweepCluster(this.deps.cluster, units)
       const entries = view.entries()
       const sizes = maxStorage > 0 ? await runSizes(store, entries) : undefined
       const doomed = planRetention(entries, {units, maxStorage}, clock.now(), sizes)
@@ -62,6 +69,18 @@ export class RetentionSweep {
       logger.info('retention.sweep', {deleted_runs: doomed.length})
     } catch (error) {
       logger.error('retention.failed', {error: (error as Error).message})
+    }
+  }
+
+  private async sweepCluster(cluster: ClusterPort, units: ReadonlyMap<string, Unit>): Promise<void> {
+    const {logger, clock, store, view} = this.deps
+    try {
+      const local = new Set(view.entries().map((e) => e.id))
+      const swept = await sweepCluster(cluster, store.layout, retentionRules(units, clock.now()), local)
+      if (swept.deletedRuns || swept.deletedLogs) logger.info('retention.cluster_sweep', {deleted_runs: swept.deletedRuns, deleted_logs: swept.deletedLogs})
+    } catch (error) {
+      // Unreachable: the database said so once; the next sweep tries again.
+      if (!(error instanceof ClusterUnavailable)) logger.error('retention.failed', {error: errorMessage(error)})
     }
   }
 }

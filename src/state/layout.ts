@@ -29,6 +29,10 @@ export class StateLayout {
     return join(this.root, 'runs')
   }
 
+  get logsRoot(): string {
+    return join(this.root, 'logs')
+  }
+
   runsDir(unit: string): string {
     return join(this.root, 'runs', unit)
   }
