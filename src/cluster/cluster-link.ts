@@ -41,13 +41,17 @@ export class ClusterLink implements ClusterPort {
   constructor(
     private readonly joined: ClusterNode,
     private readonly seen: Map<string, number>,
-    private readonly options: {readonly url: string; readonly clock: Clock; readonly logger: Logger},
+    private readonly options: {readonly url: string; readonly clock: Clock; readonly logger: Logger; readonly startsCluster: boolean},
   ) {
     this.records = new ClusterRunWriter(joined.db, joined.me, options.clock, options.logger)
   }
 
   get node(): string {
     return this.joined.me.node
+  }
+
+  get startsCluster(): boolean {
+    return this.options.startsCluster
   }
 
   get healthy(): boolean {

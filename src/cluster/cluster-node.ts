@@ -37,6 +37,8 @@ export interface JoinedNode {
   readonly orphans: readonly ClusterRun[]
   /** When the cluster first saw each unit: the common anchor of `@every` schedules. */
   readonly firstSeen: ReadonlyMap<string, number>
+  /** No other node was live at the join: this node starts the cluster (its `run_on_start` tasks run). */
+  readonly startsCluster: boolean
 }
 
 /**
@@ -75,9 +77,9 @@ export class ClusterNode {
       const node = new ClusterNode(db, options, incarnation, identity.configHash)
       const orphans = joined.previousIncarnation ? await db.transaction((sql) => endPreviousIncarnation(sql, node.me, joined.previousIncarnation!)) : []
       const firstSeen = await registerTasks(db, options.units)
-      options.logger.info('cluster.joined', {node: node.me.node, url: db.shownUrl, orphans: orphans.length})
+      options.logger.info('cluster.joined', {node: node.me.node, url: db.shownUrl, orphans: orphans.length, starts_cluster: joined.startsCluster})
       node.arm()
-      return {node, orphans, firstSeen}
+      return {node, orphans, firstSeen, startsCluster: joined.startsCluster}
     } catch (error) {
       await db.close()
       throw error

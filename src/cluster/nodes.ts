@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto'
 import {SchedError} from '../core/errors.js'
-import type {Sql} from './db.js'
+import type {ClusterDb, Sql} from './db.js'
 import type {Owner} from './runs.js'
 
 /** Who a node is, as it announces itself when it joins. */
@@ -45,7 +45,15 @@ export interface JoinResult {
   readonly previousIncarnation?: string
   /** The database's clock when the node joined. */
   readonly dbNow: number
+  /**
+   * No other node was live when this one joined: it starts the cluster, and runs the
+   * `run_on_start` tasks (SPEC §7, once per cluster start, not once per node).
+   */
+  readonly startsCluster: boolean
 }
+
+/** pg_advisory_xact_lock key taken while joining ("schjn" in ASCII): nodes join one at a time. */
+const JOIN_LOCK = 0x7363686a6e
 
 export interface Heartbeat {
   /** False: the name now belongs to another incarnation — this process must stop acting as the node. */
@@ -75,7 +83,14 @@ function toNode(r: RawNode): NodeRow {
  * must never share one); the same host and state directory may take it back at once, since the
  * state-directory claim proves its earlier incarnation is dead.
  */
-export async function joinCluster(sql: Sql, me: NodeIdentity, leaseMs: number): Promise<JoinResult> {
+export async function joinCluster(db: ClusterDb, me: NodeIdentity, leaseMs: number): Promise<JoinResult> {
+  return db.transaction((sql) => joinIn(sql, me, leaseMs))
+}
+
+async function joinIn(sql: Sql, me: NodeIdentity, leaseMs: number): Promise<JoinResult> {
+  // One join at a time: of nodes starting together, exactly one finds no other live node.
+  await sql.query('SELECT pg_advisory_xact_lock($1)', [JOIN_LOCK])
+  const {rows: others} = await sql.query<{n: number}>('SELECT count(*)::int AS n FROM sched.nodes WHERE name <> $1 AND expires_at > now() AND left_at IS NULL', [me.name])
   const {rows} = await sql.query<RawNode>(`SELECT ${NODE_COLUMNS} FROM sched.nodes WHERE name = $1 FOR UPDATE`, [me.name])
   const existing = rows[0] ? toNode(rows[0]) : undefined
   if (existing?.live && (existing.host !== me.host || existing.state_dir !== me.stateDir)) {
@@ -92,7 +107,8 @@ export async function joinCluster(sql: Sql, me: NodeIdentity, leaseMs: number): 
      RETURNING now() AS db_now`,
     values,
   )
-  return {...(existing && existing.incarnation !== me.incarnation ? {previousIncarnation: existing.incarnation} : {}), dbNow: joined[0].db_now.getTime()}
+  const previous = existing && existing.incarnation !== me.incarnation ? {previousIncarnation: existing.incarnation} : {}
+  return {...previous, dbNow: joined[0].db_now.getTime(), startsCluster: others[0].n === 0}
 }
 
 /**

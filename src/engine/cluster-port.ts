@@ -33,6 +33,8 @@ export interface ClusterWork {
 export interface ClusterPort {
   /** This node's name. */
   readonly node: string
+  /** No other node was live when this one joined: it runs the `run_on_start` tasks, once for the cluster. */
+  readonly startsCluster: boolean
   /** The database answers and the name is still ours. */
   readonly healthy: boolean
   /** Run records go to the database, fenced to this node's incarnation; `close()` at shutdown stops waiting for it. */

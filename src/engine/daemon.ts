@@ -161,7 +161,7 @@ export class Daemon {
     for (const {record, entry} of recovered.pending) this.owner.resume(record, entry)
     await this.fires.catchUpAll(this.cronTasks(), this.cfg.schedules, anchors, now, this.startedAt)
     for (const unit of this.cfg.units) {
-      if (unit.kind === 'task' && unit.run_on_start) void this.owner.trigger({unit: unit.name, source: 'startup'})
+      if (unit.kind === 'task' && unit.run_on_start && this.options.cluster?.startsCluster !== false) void this.owner.trigger({unit: unit.name, source: 'startup'})
     }
     // Catch-up took the ticks before now; a tick at exactly now is the scheduler's.
     this.scheduler.start(this.scheduledUnits(now - 1))

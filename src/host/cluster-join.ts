@@ -25,7 +25,7 @@ export async function joinAsNode(
   const {clock, logger, layout} = deps
   // The node beats from the join on; what it finds about leases reaches the link once it exists.
   let link: ClusterLink | undefined
-  const {node, orphans, firstSeen} = await ClusterNode.start({
+  const {node, orphans, firstSeen, startsCluster} = await ClusterNode.start({
     settings,
     clock,
     logger,
@@ -44,6 +44,6 @@ export async function joinAsNode(
     const n = killed.get(run.id) ?? 0
     if (n) logger.warn('run.crashed', {task: run.task_name, run: run.id, orphans_killed: n})
   }
-  link = new ClusterLink(node, new Map(firstSeen), {url: settings.url, clock, logger})
+  link = new ClusterLink(node, new Map(firstSeen), {url: settings.url, clock, logger, startsCluster})
   return link
 }

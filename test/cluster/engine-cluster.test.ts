@@ -48,7 +48,7 @@ async function node(url: string, name: string, toml: string, clock: FakeClock, b
     units: [...units.keys()],
     events: {leasesLost: () => undefined, fenced: () => undefined, reaped: () => undefined},
   })
-  const link = new ClusterLink(joined.node, new Map(joined.firstSeen), {url, clock, logger})
+  const link = new ClusterLink(joined.node, new Map(joined.firstSeen), {url, clock, logger, startsCluster: joined.startsCluster})
   links.push(link)
   const launcher = new FakeLauncher(clock)
   launcher.behaviour = () => behaviour

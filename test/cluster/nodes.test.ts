@@ -1,6 +1,6 @@
 import {afterEach, expect, it} from 'vitest'
 import {type NodeIdentity, heartbeat, joinCluster, leaveCluster, listNodes, newIncarnation, nodeAddress} from '../../src/cluster/nodes.js'
-import {closeDbs, migratedDb} from '../support/cluster.js'
+import {closeDbs, clusterDb, migratedDb} from '../support/cluster.js'
 import {describePg} from '../support/postgres.js'
 
 afterEach(closeDbs)
@@ -80,5 +80,31 @@ describePg('node registry and heartbeat', () => {
     await db.query("UPDATE sched.nodes SET expires_at = now() - interval '1 second'") // its heartbeats stopped a lease ago
     expect((await listNodes(db)).nodes[0].live).toBe(false)
     expect((await joinCluster(db, identity('a', {host: 'box-2'}), LEASE)).previousIncarnation).toBe(old.incarnation)
+  })
+
+  it('run_on_start: of nodes starting together exactly one starts the cluster; a node joining a live cluster does not', async () => {
+    const {url} = await migratedDb()
+    const names = ['a', 'b', 'c', 'd', 'e']
+    const joins = await Promise.all(names.map((n) => joinCluster(clusterDb(url), identity(n), LEASE)))
+    expect(joins.filter((j) => j.startsCluster)).toHaveLength(1)
+    const db = clusterDb(url)
+    expect((await joinCluster(db, identity('late'), LEASE)).startsCluster).toBe(false)
+  })
+
+  it('run_on_start: once every other node has left or expired, the next node to join starts the cluster again (its own old name does not count)', async () => {
+    const {db} = await migratedDb()
+    const a = identity('a')
+    const b = identity('b')
+    expect((await joinCluster(db, a, LEASE)).startsCluster).toBe(true)
+    expect((await joinCluster(db, b, LEASE)).startsCluster).toBe(false)
+    await leaveCluster(db, owner(b))
+    // a was killed: its heartbeats stopped a lease ago.
+    await db.query("UPDATE sched.nodes SET expires_at = now() - interval '1 second' WHERE name = 'a'")
+    expect((await joinCluster(db, identity('b'), LEASE)).startsCluster).toBe(true)
+    // A node restarting under its own name while another is live joins a running cluster.
+    expect((await joinCluster(db, identity('a'), LEASE)).startsCluster).toBe(false)
+    // The same node restarting alone (its previous life still looks live) starts it again.
+    await db.query("UPDATE sched.nodes SET left_at = now(), expires_at = now() WHERE name = 'b'")
+    expect((await joinCluster(db, identity('a'), LEASE)).startsCluster).toBe(true)
   })
 })
