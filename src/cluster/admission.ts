@@ -139,21 +139,38 @@ export type StopOutcome = {readonly result: 'stopping'; readonly node: string} |
  */
 export async function stopClusterRun(db: ClusterDb, id: string, cause: string, endUnstarted: (record: RunRecord) => RunRecord): Promise<StopOutcome> {
   return db.transaction(async (sql) => {
-    const {rows: queued} = await sql.query(
-      `WITH q AS (DELETE FROM sched.queue WHERE run_id = $1 RETURNING run_id) SELECT ${RUN_COLUMNS} FROM sched.runs WHERE id IN (SELECT run_id FROM q) FOR UPDATE`,
-      [id],
-    )
-    if (queued[0]) {
-      const ended = endUnstarted(toRun(queued[0]))
-      const {rows} = await sql.query(
-        `UPDATE sched.runs SET status = $2, end_reason = $3, ended_at = $4, duration_ms = $5, message = $6 WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
-        [id, ended.status, ended.end_reason, ended.ended_at, ended.duration_ms, ended.message],
-      )
-      return {result: 'dequeued', run: toRun(rows[0])}
-    }
+    const [dequeued] = await endQueued(sql, 'run_id = $1', [id], endUnstarted)
+    if (dequeued) return {result: 'dequeued', run: dequeued}
     const node = await requestStopIn(sql, id, cause)
     return node ? {result: 'stopping', node} : {result: 'not_active'}
   })
+}
+
+/**
+ * A reload removed the task: its runs waiting in the cluster's queue end now, never started
+ * (SPEC §8). The node that reloads does it; a node that reloads later finds nothing left, and
+ * one that has not reloaded yet stops claiming them with the first.
+ */
+export async function dropQueued(db: ClusterDb, task: string, endUnstarted: (record: RunRecord) => RunRecord): Promise<ClusterRun[]> {
+  return db.transaction((sql) => endQueued(sql, 'task_name = $1', [task], endUnstarted))
+}
+
+/** Takes the queued runs `where` says off the queue and stores each ended as `endUnstarted` makes it, oldest first. */
+async function endQueued(sql: Sql, where: string, values: unknown[], endUnstarted: (record: RunRecord) => RunRecord): Promise<ClusterRun[]> {
+  const {rows: queued} = await sql.query(
+    `WITH q AS (DELETE FROM sched.queue WHERE ${where} RETURNING run_id) SELECT ${RUN_COLUMNS} FROM sched.runs WHERE id IN (SELECT run_id FROM q) ORDER BY queue_seq FOR UPDATE`,
+    values,
+  )
+  const out: ClusterRun[] = []
+  for (const row of queued) {
+    const ended = endUnstarted(toRun(row))
+    const {rows} = await sql.query(
+      `UPDATE sched.runs SET status = $2, end_reason = $3, ended_at = $4, duration_ms = $5, message = $6 WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
+      [ended.id, ended.status, ended.end_reason, ended.ended_at, ended.duration_ms, ended.message],
+    )
+    out.push(toRun(rows[0]))
+  }
+  return out
 }
 
 /**

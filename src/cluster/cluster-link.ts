@@ -7,7 +7,7 @@ import {configHash} from '../config/config-hash.js'
 import type {ClusterConfigView, ClusterPort, ClusterWork} from '../engine/cluster-port.js'
 import type {RunQuery} from '../state/run-query.js'
 import type {RunRecord} from '../state/run-record.js'
-import {type EndUnstarted, admitRun, admitTick, claimQueued, pendingStops, queuedTasks, stopClusterRun, unfinishedRuns} from './admission.js'
+import {type EndUnstarted, admitRun, admitTick, claimQueued, dropQueued, pendingStops, queuedTasks, stopClusterRun, unfinishedRuns} from './admission.js'
 import {clusterConfigHash} from './cluster-hash.js'
 import type {ClusterNode} from './cluster-node.js'
 import {ClusterUnavailable} from './db.js'
@@ -121,6 +121,10 @@ export class ClusterLink implements ClusterPort {
 
   knownRuns(ids: readonly string[]) {
     return knownRuns(this.joined.db, ids)
+  }
+
+  dropQueued(task: string, endUnstarted: (record: RunRecord) => RunRecord) {
+    return dropQueued(this.joined.db, task, endUnstarted)
   }
 
   getRun(id: string) {

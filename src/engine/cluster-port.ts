@@ -68,6 +68,8 @@ export interface ClusterPort {
   pruneRuns(rules: readonly RunRetention[]): Promise<number>
   /** Which of these run ids still have a record in the cluster. */
   knownRuns(ids: readonly string[]): Promise<Set<string>>
+  /** A reload removed the task: its runs queued in the cluster end now (as `endUnstarted` makes them). */
+  dropQueued(task: string, endUnstarted: (record: RunRecord) => RunRecord): Promise<ClusterRun[]>
   getRun(id: string): Promise<ClusterRun | undefined>
   /** Where another node's API is (its `advertise`), and whether it is live: to proxy a run's log there. */
   nodeAddress(name: string): Promise<NodeAddress | undefined>

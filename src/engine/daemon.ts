@@ -218,7 +218,7 @@ export class Daemon {
     // The cluster learns the new config's hash; added tasks' `@every` counts from when it first saw them.
     await this.options.cluster?.reloaded(next.units, added).catch((error: unknown) => this.options.logger.error('cluster.register_failed', {units: added.join(' '), error: errorMessage(error)}))
     this.scheduler.set(this.scheduledUnits(now))
-    for (const name of removed) this.owner.dropQueue(name, 'its task was removed from the config by a reload')
+    for (const name of removed) await this.owner.dropQueue(name, 'its task was removed from the config by a reload')
     for (const name of changed) {
       const unit = this.units.get(name)!
       if (unit.kind === 'task') this.owner.redefine(unit)

@@ -3,7 +3,7 @@ import type {Config} from '../config/load.js'
 import {type SuppliedParams, resolveParams} from '../config/parameters.js'
 import type {Clock, TimerHandle} from '../core/clock.js'
 import {NS} from '../core/duration.js'
-import {describeWriteError} from '../core/errors.js'
+import {describeWriteError, errorMessage} from '../core/errors.js'
 import type {Logger} from '../core/logger.js'
 import type {EndReason, TriggerSource, Unit} from '../core/types.js'
 import type {StateLayout} from '../state/layout.js'
@@ -217,12 +217,23 @@ export class RunOwner extends EventEmitter {
     this.pump(unit.name)
   }
 
-  /** Queued runs of a task end `skipped` (the task was removed by a reload). */
-  dropQueue(name: string, message: string): void {
+  /**
+   * Queued runs of a task end `skipped` (the task was removed by a reload); in a cluster, its
+   * runs in the cluster's queue. Resolves once they are recorded.
+   */
+  async dropQueue(name: string, message: string): Promise<void> {
     const t = this.tasks.get(name)
-    if (!t) return
-    for (const run of t.queue.splice(0)) void run.endUnstarted('skipped', message)
+    if (t) for (const run of t.queue.splice(0)) void run.endUnstarted('skipped', message)
     this.checkIdle()
+    const {cluster, clock, logger} = this.deps
+    if (!cluster) return
+    try {
+      for (const record of await cluster.dropQueued(name, (r) => endedUnstarted(r, 'skipped', message, clock.now()))) this.emit('run.ended', record)
+    } catch (error) {
+      // The database could not take it: the runs stay queued, for a node that still defines the
+      // task (one that has not reloaded) to run, or for the next reload elsewhere to drop.
+      logger.error('cluster.drop_queue_failed', {task: name, error: errorMessage(error)})
+    }
   }
 
   occupancy(name: string): {active: number; queued: number} {

@@ -57,7 +57,7 @@ async function node(url: string, name: string, toml: string, clock: FakeClock, b
   launcher.attach(owner)
   const fires = new CronFires({clock, logger, owner, books: NO_BOOKS, gate: new JitterGate(clock), cluster: link})
   await link.listen(new ClusterFeed({cluster: link, owner, logger, unit}))
-  return {name, owner, launcher, fires, link, config, unit: (n: string) => units.get(n)!, logger}
+  return {name, owner, launcher, fires, link, config, units, unit: (n: string) => units.get(n)!, logger}
 }
 
 type EngineNode = Awaited<ReturnType<typeof node>>
@@ -246,6 +246,31 @@ describePg('the engine in a cluster', () => {
     await until(async () => (await db.query('SELECT 1 FROM sched.fire_ledger')).rowCount === 2, 5000, 'the old rows pruned')
     const {rows: kept} = await db.query<{task: string; at: Date}>('SELECT task, scheduled_at AS at FROM sched.fire_ledger ORDER BY task')
     expect(kept.map((r) => [r.task, r.at.getTime()])).toEqual([rows[2], rows[3]])
+  })
+
+  it('a reload that removes a task ends its runs queued in the cluster `skipped`, on the node that reloads; the others find nothing left', async () => {
+    const {a, b, clock} = await operatorNodes('[tasks.job]\nrun = "x"\non_overlap = "queue"\n')
+    const running = ok(await a.owner.trigger({unit: 'job', source: 'api'}))
+    const queued = [ok(await a.owner.trigger({unit: 'job', source: 'api'})), ok(await b.owner.trigger({unit: 'job', source: 'api'}))]
+    expect(queued.map((q) => q.outcome)).toEqual(['queued', 'queued'])
+    const told: string[] = []
+    b.owner.on('run.ended', (r: {id: string}) => told.push(r.id))
+    // Node b reloads a config without the task (as Daemon.reload does: the new units, then the drop).
+    const message = 'its task was removed from the config by a reload'
+    b.units.delete('job')
+    await b.owner.dropQueue('job', message)
+    expect(told).toEqual(queued.map((q) => q.run.id))
+    for (const q of queued) expect(await b.link.getRun(q.run.id)).toMatchObject({status: 'ended', end_reason: 'skipped', message, node: null})
+    // Node a reloads next: nothing is left to drop; its running run finishes under the old definition.
+    a.units.delete('job')
+    await a.owner.dropQueue('job', message)
+    expect(await b.link.unfinishedRuns('job')).toEqual([running.run.id])
+    a.owner.stopRun(running.run.id)
+    clock.advance(1000)
+    expect(await running.ended).toMatchObject({status: 'ended'})
+    await settle()
+    // No queued run of the removed task ever started, anywhere.
+    expect(launched([a, b], 'job').map((l) => l.run)).toEqual([running.run.id])
   })
 
   it('a trigger while the database cannot be reached is refused (unavailable) and leaves no run', async () => {
