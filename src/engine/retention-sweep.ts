@@ -57,8 +57,12 @@ export class RetentionSweep {
     const {logger, clock, store, journal, view, books} = this.deps
     try {
       const {units, maxStorage} = this.deps.policy()
-      if (this.deps.cluster) await this.sweepCluster(this.deps.cluster, units)
-      const entries = view.entries()
+      // In a cluster the state directory holds records only from before the node joined: those
+      // are this sweep's; the runs this node ran since are the cluster's (the index has both).
+      const {cluster} = this.deps
+      const onDisk = cluster ? new Set(store.listAll().map((e) => e.id)) : undefined
+      if (cluster && onDisk) await this.sweepCluster(cluster, units, onDisk)
+      const entries = onDisk ? view.entries().filter((e) => onDisk.has(e.id)) : view.entries()
       const sizes = maxStorage > 0 ? await runSizes(store, entries) : undefined
       const doomed = planRetention(entries, {units, maxStorage}, clock.now(), sizes)
       if (doomed.length === 0) return
@@ -72,11 +76,10 @@ export class RetentionSweep {
     }
   }
 
-  private async sweepCluster(cluster: ClusterPort, units: ReadonlyMap<string, Unit>): Promise<void> {
-    const {logger, clock, store, view} = this.deps
+  private async sweepCluster(cluster: ClusterPort, units: ReadonlyMap<string, Unit>, onDisk: ReadonlySet<string>): Promise<void> {
+    const {logger, clock, store} = this.deps
     try {
-      const local = new Set(view.entries().map((e) => e.id))
-      const swept = await sweepCluster(cluster, store.layout, retentionRules(units, clock.now()), local)
+      const swept = await sweepCluster(cluster, store.layout, retentionRules(units, clock.now()), onDisk)
       if (swept.deletedRuns || swept.deletedLogs) logger.info('retention.cluster_sweep', {deleted_runs: swept.deletedRuns, deleted_logs: swept.deletedLogs})
     } catch (error) {
       // Unreachable: the database said so once; the next sweep tries again.

@@ -8,7 +8,14 @@ import {insertRun} from '../../src/cluster/runs.js'
 import {retentionRules, sweepCluster} from '../../src/engine/cluster-retention.js'
 import {StateLayout} from '../../src/state/layout.js'
 import type {RunRecord} from '../../src/state/run-record.js'
-import {closeDbs, clusterDb, ended, migratedDb, pendingRun, started} from '../support/cluster.js'
+import type {Unit} from '../../src/core/types.js'
+import type {ClusterPort} from '../../src/engine/cluster-port.js'
+import {RetentionSweep} from '../../src/engine/retention-sweep.js'
+import type {RunView} from '../../src/engine/run-view.js'
+import type {RecordJournal} from '../../src/state/record-journal.js'
+import {RunStore, entryOf} from '../../src/state/runs.js'
+import {MemoryLogger, closeDbs, clusterDb, ended, migratedDb, pendingRun, started} from '../support/cluster.js'
+import {FakeClock} from '../support/fake-clock.js'
 import {describePg} from '../support/postgres.js'
 
 const dirs: string[] = []
@@ -103,5 +110,28 @@ describePg('retention of run records in the cluster', () => {
     // Node b's sweep finds no record to delete and deletes its log of the run node a took.
     expect(await sweepCluster(cluster, onB, rules, new Set(['01JZZZZZZZZZZZZZZZZZZZZZZZ']))).toEqual({deletedRuns: 0, deletedLogs: 1})
     expect([existsSync(paths.oldB), existsSync(paths.keptB), existsSync(fileMode)]).toEqual([false, true, true])
+  })
+
+  it('the daemon\'s hourly sweep on a node: the cluster\'s records past keep_runs go, and this node\'s logs of them, even of runs it ran in this life', async () => {
+    const {db} = await migratedDb()
+    const dir = mkdtempSync(join(tmpdir(), 'sched-retention-sweep-'))
+    dirs.push(dir)
+    const layout = new StateLayout(dir)
+    const runs = [ended(pendingRun('job')), ended(pendingRun('job')), ended(pendingRun('job'))]
+    for (const r of runs) {
+      await store(db, r, A)
+      mkdirSync(layout.logsDir('job'), {recursive: true})
+      writeFileSync(layout.logFile('job', r.id), 'out\n')
+    }
+    const clock = new FakeClock(T0)
+    const logger = new MemoryLogger()
+    // The node ran them in this life: its run index knows them (they have no record in the state directory).
+    const view = {entries: () => runs.map(entryOf), forget: () => undefined} as unknown as RunView
+    const cluster = {pruneRuns: (r: Parameters<typeof pruneRuns>[1]) => pruneRuns(db, r), knownRuns: (i: readonly string[]) => knownRuns(db, i)} as unknown as ClusterPort
+    const sweep = new RetentionSweep({clock, logger, store: new RunStore(layout), journal: {} as RecordJournal, books: {flush: async () => undefined}, view, cluster, policy: () => ({units: new Map([['job', {...unit('job', 1)} as unknown as Unit]]), maxStorage: 0})})
+    await sweep.sweep()
+    expect(await ids(db)).toEqual([runs[2].id])
+    expect(runs.map((r) => existsSync(layout.logFile('job', r.id)))).toEqual([false, false, true])
+    expect(logger.entries.find((e) => e.event === 'retention.cluster_sweep')?.fields).toEqual({deleted_runs: 2, deleted_logs: 2})
   })
 })
