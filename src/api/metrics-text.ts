@@ -1,29 +1,46 @@
+import type {ClusterReads} from '../engine/cluster-port.js'
 import type {Daemon} from '../engine/daemon.js'
 import type {Gauges, MetricCounters} from '../engine/metrics.js'
 
-/** GET /metrics: counters since start, gauges read now, in Prometheus text. */
-export function metricsText(daemon: Daemon): string {
-  return render(daemon.metrics.snapshot(), gauges(daemon), process.memoryUsage(), daemon.startedAt) + clusterGauges(daemon.cluster)
+/**
+ * GET /metrics: counters since start, gauges read now, in Prometheus text. In a cluster the
+ * tasks' running and queued gauges are the cluster's (every node reports the same; this node's
+ * own when the database cannot be read), beside this node's cluster gauges.
+ */
+export async function metricsText(daemon: Daemon): Promise<string> {
+  const reads = daemon.cluster ? await daemon.cluster.reads().catch(() => undefined) : undefined
+  return render(daemon.metrics.snapshot(), gauges(daemon, reads), process.memoryUsage(), daemon.startedAt) + clusterGauges(daemon.cluster, reads)
 }
 
-/** A cluster node's health, what /healthz answers on, as a gauge to alert on. */
-function clusterGauges(cluster: Daemon['cluster']): string {
+/** This node's view of the cluster: whether it can claim work (what /healthz answers on), and what it holds and claims. */
+function clusterGauges(cluster: Daemon['cluster'], reads: ClusterReads | undefined): string {
   if (!cluster) return ''
+  const node = `node="${label(cluster.node)}"`
+  const {won, lost, failed} = cluster.claims
   return [
     '# HELP sched_cluster_healthy 1 while this node can claim cluster work (the database answers, the node name is its own), else 0.',
     '# TYPE sched_cluster_healthy gauge',
-    `sched_cluster_healthy{node="${label(cluster.node)}"} ${cluster.healthy ? 1 : 0}`,
+    `sched_cluster_healthy{${node}} ${cluster.healthy ? 1 : 0}`,
+    ...(reads ? ['# HELP sched_cluster_nodes_live Nodes whose heartbeat is current.', '# TYPE sched_cluster_nodes_live gauge', `sched_cluster_nodes_live ${reads.liveNodes}`] : []),
+    '# HELP sched_cluster_leases_held Service instance slots this node holds under a lease.',
+    '# TYPE sched_cluster_leases_held gauge',
+    `sched_cluster_leases_held{${node}} ${cluster.leasesHeld}`,
+    '# HELP sched_cluster_tick_claims_total Cron ticks this node claimed (won), found claimed by another node (lost), or could not claim (failed).',
+    '# TYPE sched_cluster_tick_claims_total counter',
+    `sched_cluster_tick_claims_total{${node},result="won"} ${won}`,
+    `sched_cluster_tick_claims_total{${node},result="lost"} ${lost}`,
+    `sched_cluster_tick_claims_total{${node},result="failed"} ${failed}`,
     '',
   ].join('\n')
 }
 
-function gauges(daemon: Daemon): Gauges {
+function gauges(daemon: Daemon, reads: ClusterReads | undefined): Gauges {
   const active = new Map<string, number>()
   const queued = new Map<string, number>()
   const fatal = new Map<string, number>()
   for (const unit of daemon.config.units) {
     if (unit.kind === 'task') {
-      const o = daemon.owner.occupancy(unit.name)
+      const o = reads ? (reads.occupancy.get(unit.name) ?? {active: 0, queued: 0}) : daemon.owner.occupancy(unit.name)
       active.set(unit.name, o.active)
       queued.set(unit.name, o.queued)
     } else {

@@ -1,6 +1,8 @@
 import type {Config} from '../config/load.js'
 import {TaskJsonTemplate} from '../config/task-json.js'
 import type {Daemon} from '../engine/daemon.js'
+import {unitStates} from '../engine/unit-state.js'
+import {unreachableAs503} from './cluster-problem.js'
 
 /**
  * The bodies of GET /api/tasks and GET /api/tasks/{name}, from per-unit JSON fragments made once
@@ -30,13 +32,15 @@ export class TaskBodies {
     return this.list.body
   }
 
-  /** One unit plus its live `state`; undefined for an unknown name. */
-  one(name: string): string | undefined {
+  /** One unit plus its live `state` (in a cluster, the cluster's counts); undefined for an unknown name. */
+  async one(name: string): Promise<string | undefined> {
     this.current()
     const unit = this.daemon.unit(name)
     if (!unit) return undefined
+    const {owner, supervisor, cluster} = this.daemon
+    const state = (await unreachableAs503(unitStates([unit], owner, supervisor, cluster))).get(name)
     const task = this.templates.get(name)!.render(this.daemon.nextRunAt(unit))
-    return `${task.slice(0, -1)},"state":${JSON.stringify(this.daemon.unitState(unit))}}`
+    return `${task.slice(0, -1)},"state":${JSON.stringify(state)}}`
   }
 
   private current(): Config {

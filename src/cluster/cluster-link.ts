@@ -4,7 +4,7 @@ import type {Logger} from '../core/logger.js'
 import type {Unit} from '../core/types.js'
 import type {Schedule} from '../cron/schedule.js'
 import {configHash} from '../config/config-hash.js'
-import type {ClusterConfigView, ClusterPort, ClusterWork} from '../engine/cluster-port.js'
+import type {ClusterConfigView, ClusterPort, ClusterReads, ClusterWork} from '../engine/cluster-port.js'
 import type {RunQuery} from '../state/run-query.js'
 import type {RunRecord} from '../state/run-record.js'
 import {type EndUnstarted, admitRun, admitTick, claimQueued, dropQueued, pendingStops, queuedTasks, stopClusterRun, unfinishedRuns} from './admission.js'
@@ -17,6 +17,7 @@ import {listNodes, nodeAddress} from './nodes.js'
 import type {HeldLease} from './leases.js'
 import {type RunRetention, knownRuns, pruneRuns} from './run-retention.js'
 import {ClusterRunWriter} from './run-writer.js'
+import {clusterOccupancy, clusterStrips} from './unit-reads.js'
 import {type InstanceHost, SlotKeeper} from './slot-keeper.js'
 import {type ClusterRun, getRun, queryClusterRuns} from './runs.js'
 import {Wakeups} from './wakeups.js'
@@ -30,11 +31,14 @@ import {Wakeups} from './wakeups.js'
 export const LEDGER_PRUNE_EVERY_MS = 3_600_000
 export const LEDGER_KEEP_MS = 86_400_000
 
+const READS_FRESH_MS = 1000
+
 export class ClusterLink implements ClusterPort {
   readonly records: ClusterRunWriter
   private wakeups?: Wakeups
   private pruning?: TimerHandle
   private keeper?: SlotKeeper
+  private readCache?: {at: number; value: Promise<ClusterReads>}
   private stopped = false
 
   constructor(
@@ -87,8 +91,44 @@ export class ClusterLink implements ClusterPort {
 
   async admitTick(unit: Unit, record: RunRecord, endUnstarted: EndUnstarted) {
     // A fenced node, or one that lost the database, claims nothing.
-    if (!this.healthy) return undefined
-    return admitTick(this.joined.db, unit, record, this.joined.me, endUnstarted)
+    if (!this.healthy) {
+      this.claims.failed++
+      return undefined
+    }
+    try {
+      const admitted = await admitTick(this.joined.db, unit, record, this.joined.me, endUnstarted)
+      this.claims[admitted ? 'won' : 'lost']++
+      return admitted
+    } catch (error) {
+      this.claims.failed++
+      throw error
+    }
+  }
+
+  /** Cron ticks this node claimed, saw claimed by another node, or could not claim, since it started. */
+  readonly claims = {won: 0, lost: 0, failed: 0}
+
+  get leasesHeld(): number {
+    return this.joined.leases.all().filter((l) => !l.lost).length
+  }
+
+  /**
+   * Every task's running and queued counts and the live nodes, read at most once a second
+   * however many readers ask (GET /api/tasks/{name}, the overview, /metrics).
+   */
+  reads(): Promise<ClusterReads> {
+    const now = this.options.clock.now()
+    if (!this.readCache || now - this.readCache.at >= READS_FRESH_MS) {
+      const value = Promise.all([clusterOccupancy(this.joined.db), listNodes(this.joined.db)]).then(([occupancy, {nodes}]) => ({occupancy, liveNodes: nodes.filter((n) => n.live).length}))
+      // A failed read is not kept: the next reader asks again.
+      value.catch(() => (this.readCache = undefined))
+      this.readCache = {at: now, value}
+    }
+    return this.readCache.value
+  }
+
+  recentRuns(units: readonly string[], perUnit: number) {
+    return clusterStrips(this.joined.db, units, perUnit)
   }
 
   async claimQueued(unit: (name: string) => Unit | undefined): Promise<ClusterRun[]> {

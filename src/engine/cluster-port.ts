@@ -1,6 +1,7 @@
 import type {ClusterAdmitResult, EndUnstarted, StopOutcome} from '../cluster/admission.js'
 import type {CatchUpClaim, CatchUpRecords} from '../cluster/catch-up-claim.js'
 import type {InstanceHost} from '../cluster/slot-keeper.js'
+import type {Occupancy, StripRow} from '../cluster/unit-reads.js'
 import type {NodeAddress} from '../cluster/nodes.js'
 import type {RunRetention} from '../cluster/run-retention.js'
 import type {ClusterRun} from '../cluster/runs.js'
@@ -9,6 +10,12 @@ import type {Schedule} from '../cron/schedule.js'
 import type {RunPage, RunQuery} from '../state/run-query.js'
 import type {RunRecord} from '../state/run-record.js'
 import type {RecordWriter} from './run.js'
+
+export interface ClusterReads {
+  /** Per task (absent: nothing going): runs held by a node, and runs in the cluster's queue. */
+  readonly occupancy: ReadonlyMap<string, Occupancy>
+  readonly liveNodes: number
+}
 
 export interface ClusterConfigView {
   readonly config_hash: string
@@ -46,6 +53,14 @@ export interface ClusterPort {
    * added are registered, so that firstSeen knows them.
    */
   reloaded(units: readonly Unit[], added: readonly string[]): Promise<void>
+  /** Cluster-wide counts for the readers (at most a second old). */
+  reads(): Promise<ClusterReads>
+  /** The newest `perUnit` runs of each unit, from every node (the overview's strips). */
+  recentRuns(units: readonly string[], perUnit: number): Promise<Map<string, StripRow[]>>
+  /** Cron ticks this node claimed (won), found claimed by another node (lost), or could not claim (failed). */
+  readonly claims: {readonly won: number; readonly lost: number; readonly failed: number}
+  /** Service slot leases this node holds. */
+  readonly leasesHeld: number
   /** This node's config hash beside the cluster's (the one most live nodes run; null when unknown). */
   configView(): Promise<ClusterConfigView>
   /** True only when this node won the tick: false when another node did, or the database cannot tell. */

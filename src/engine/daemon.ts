@@ -29,7 +29,6 @@ import {RunView} from './run-view.js'
 import type {Launcher} from './runner/launch.js'
 import {Scheduler, type ScheduledUnit} from './scheduler.js'
 import {type ServiceState, Supervisor} from './supervisor.js'
-import {type UnitState, unitState} from './unit-state.js'
 
 export interface DaemonOptions {
   readonly config: Config
@@ -129,10 +128,6 @@ export class Daemon {
   /** The next tick of a cron task that will run, if any. */
   nextRunAt(unit: Unit): number | undefined {
     return this.nextRuns.nextRunAt(unit.name, this.now())
-  }
-
-  unitState(unit: Unit): UnitState {
-    return unitState(unit, this.owner, this.supervisor)
   }
 
   /** True when the config file on disk is not the one loaded (a reload would change something). */

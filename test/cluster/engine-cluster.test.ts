@@ -8,6 +8,7 @@ import {Control} from '../../src/engine/control.js'
 import {CronFires} from '../../src/engine/cron-fires.js'
 import {JitterGate} from '../../src/engine/jitter-gate.js'
 import {RunOwner, type TriggerResult} from '../../src/engine/run-owner.js'
+import {unitStates} from '../../src/engine/unit-state.js'
 import type {Supervisor} from '../../src/engine/supervisor.js'
 import {StateLayout} from '../../src/state/layout.js'
 import type {RunStore} from '../../src/state/runs.js'
@@ -97,6 +98,24 @@ describePg('the engine in a cluster', () => {
     // The ledger and the run records agree: each tick's one run is on the node that claimed it.
     expect(runs.map((r) => [r.scheduled_at.getTime(), r.node])).toEqual(ledger.map((r) => [r.scheduled_at.getTime(), r.node]))
     expect(launched(nodes, 'job')).toHaveLength(2)
+    // What /metrics counts as sched_cluster_tick_claims_total: two won in all, the other four lost.
+    const claims = (result: 'won' | 'lost' | 'failed') => nodes.reduce((n, x) => n + x.link.claims[result], 0)
+    expect([claims('won'), claims('lost'), claims('failed')]).toEqual([2, 4, 0])
+  })
+
+  it('every node answers the same counts: a task\'s state, the overview\'s strips and the live nodes are read from the cluster', async () => {
+    const {a, b} = await operatorNodes('[tasks.long]\nrun = "x"\nmax_concurrent = 1\non_overlap = "queue"\nqueue_max = 10\n')
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) ids.push(ok(await a.owner.trigger({unit: 'long', source: 'api'})).run.id)
+    await settle()
+    // b runs none of them and its memory knows none; what it answers is the cluster's.
+    expect(b.owner.occupancy('long')).toEqual({active: 0, queued: 0})
+    const states = await unitStates([b.unit('long')], b.owner, {} as Supervisor, b.link)
+    expect(states.get('long')).toEqual({status: 'running', active_runs: 1, queued: 2, instances: []})
+    const strips = await b.link.recentRuns(['long', 'other'], 2)
+    expect(strips.get('long')!.map((s) => [s.id, s.state])).toEqual([[ids[2], 'active'], [ids[1], 'active']])
+    expect(strips.get('other')).toEqual([])
+    expect((await b.link.reads()).liveNodes).toBe(2)
   })
 
   it('a dst_skipped tick is recorded once, by the node that claimed it', async () => {

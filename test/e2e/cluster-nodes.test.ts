@@ -83,6 +83,7 @@ describePg('three sched serve nodes on one database', () => {
       expect(info.cluster).toMatchObject({node: name, healthy: true, config_matches: true})
       const metrics = await (await fetch(`${d.url}/metrics`, {headers: {authorization: `Bearer ${TOKEN}`}})).text()
       expect(metrics).toContain(`sched_cluster_healthy{node="${name}"} 1\n`)
+      expect(metrics).toContain('sched_cluster_nodes_live 3\n')
     }
 
     const windowStart = Date.now() + 1000

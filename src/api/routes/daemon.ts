@@ -58,8 +58,8 @@ export function daemonRoutes(daemon: Daemon, moreMetrics: () => string): Route[]
       method: 'GET',
       path: '/metrics',
       auth: true,
-      handler: (_req, res) => {
-        const text = metricsText(daemon) + moreMetrics()
+      handler: async (_req, res) => {
+        const text = (await metricsText(daemon)) + moreMetrics()
         res.writeHead(200, {'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text)})
         res.end(text)
       },

@@ -1,6 +1,8 @@
 import type {Daemon} from '../../engine/daemon.js'
 import {type RunRecord, publicRun} from '../../state/run-record.js'
 import {newestFirst} from '../../state/run-query.js'
+import {unitStates} from '../../engine/unit-state.js'
+import {unreachableAs503} from '../cluster-problem.js'
 import {recentRuns} from '../overview.js'
 import {HttpProblem} from '../problem.js'
 import type {Route} from '../router.js'
@@ -42,7 +44,12 @@ export function overviewRoutes(daemon: Daemon): Route[] {
         }
         const wanted = new Set(req.query.getAll('name'))
         const units = daemon.config.units.filter((u) => wanted.size === 0 || wanted.has(u.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        const strips = recentRuns(newestFirst(daemon.view.entries()), units.map((u) => u.name), perUnit)
+        const names = units.map((u) => u.name)
+        const {owner, supervisor, cluster} = daemon
+        // In a cluster the runs and the counts are every node's (in the database).
+        const [strips, states] = await unreachableAs503(
+          Promise.all([cluster ? cluster.recentRuns(names, perUnit) : recentRuns(newestFirst(daemon.view.entries()), names, perUnit), unitStates(units, owner, supervisor, cluster)]),
+        )
         const last = await Promise.all(units.map((u) => {
           const newest = strips.get(u.name)![0]
           return newest ? record(newest.id) : undefined
@@ -50,7 +57,7 @@ export function overviewRoutes(daemon: Daemon): Route[] {
         sendJson(res, 200, {
           units: units.map((u, i) => ({
             name: u.name,
-            state: daemon.unitState(u),
+            state: states.get(u.name),
             last_run: last[i] ? publicRun(last[i]) : null,
             recent_runs: strips.get(u.name),
           })),

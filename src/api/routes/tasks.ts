@@ -24,8 +24,8 @@ export function taskRoutes(daemon: Daemon): Route[] {
       method: 'GET',
       path: '/api/tasks/:name',
       auth: true,
-      handler: (req, res) => {
-        const body = bodies.one(req.params.name)
+      handler: async (req, res) => {
+        const body = await bodies.one(req.params.name)
         if (body === undefined) throw new HttpProblem(404, `no task or service named "${req.params.name}"`, [{location: 'path.name', message: 'unknown unit', value: req.params.name}])
         sendJsonText(res, 200, body)
       },
