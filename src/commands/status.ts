@@ -1,4 +1,5 @@
 import {ExitCode, SchedCommand} from '../cli/base.js'
+import {type ClusterNodeInfo, clusterStatus} from '../cli/cluster-status.js'
 import {renderTable} from '../cli/table.js'
 import {formatRelative} from '../cli/time.js'
 import {formatDuration, msToNs} from '../core/duration.js'
@@ -12,6 +13,8 @@ import {UnitBooks} from '../state/unit-books.js'
 
 interface StatusData {
   daemon: Record<string, unknown> | null
+  /** A cluster node: its name, health and whether it runs the cluster's config (runs and units are then the cluster's). */
+  cluster?: ClusterNodeInfo
   busy: {pid: number; command: string | null} | null
   active_runs: PublicRun[]
   units: {name: string; kind: string; last_run: {id: string; status: string; end_reason: string | null; started_at: string | null; ended_at: string | null} | null; state?: {status: string; instances: readonly unknown[]} | null}[]
@@ -71,6 +74,18 @@ export default class Status extends SchedCommand {
       active_runs: active.map(publicRun),
       units,
     }
+    // A cluster node's state directory holds no run records: its daemon answers for the cluster.
+    // (A daemon on its own, or one whose API this user cannot use, keeps the state directory's view.)
+    const shared = daemon?.url ? await clusterStatus(layout).catch(() => undefined) : undefined
+    if (shared) {
+      data.cluster = shared.cluster
+      data.active_runs = shared.active
+      data.units = units.map((u) => {
+        const seen = shared.units.get(u.name)
+        const last = seen?.last_run
+        return {...u, last_run: last ? {id: last.id, status: last.status, end_reason: last.end_reason, started_at: last.started_at, ended_at: last.ended_at} : null, ...(u.kind === 'service' ? {state: seen?.state ?? null} : {})}
+      })
+    }
 
     if (!this.jsonEnabled()) this.render(data, now, daemon?.url ? dashboardLink(daemon.url, layout, now) : undefined)
     if (!daemon) process.exitCode = ExitCode.noDaemon
@@ -84,6 +99,12 @@ export default class Status extends SchedCommand {
       this.log(`${c.green('daemon running')}: pid ${d.pid}, up ${formatDuration(msToNs(Number(d.uptime_s) * 1000))}, ${d.url ?? 'no API'}`)
       this.log(`  config ${d.config_path} · state ${d.state_dir} · version ${d.version} · token ${d.token}`)
       if (signIn) this.log(`  dashboard: ${signIn} (one-time sign-in link, valid ${TICKET_LIFETIME_MS / 60_000} minutes)`)
+      const k = data.cluster
+      if (k) {
+        const health = k.healthy ? c.green('healthy') : c.red('cannot reach the cluster database')
+        const config = k.config_matches ? 'runs the cluster\'s config' : c.red(`runs another config than the cluster (${k.config_hash.slice(0, 12)} against ${k.cluster_config_hash?.slice(0, 12)}): deploy the same sched.toml and reload`)
+        this.log(`  cluster node ${k.node} · ${health} · ${config}; runs below are the cluster's (sched cluster status for the nodes)`)
+      }
     } else {
       this.log(`${c.red('no daemon')} is serving this state directory${data.busy ? ` (pid ${data.busy.pid} runs ${data.busy.command} in the foreground)` : ''}`)
     }

@@ -52,6 +52,19 @@ describePg('a node that runs another config than the cluster', () => {
     const second = await info(n2)
     expect(second).toMatchObject({node: 'n2', config_matches: false, cluster_config_hash: first.config_hash})
     expect(second.config_hash).not.toBe(first.config_hash)
+    // sched status on n2 says so, and its runs are the cluster's: a run triggered on n1 is n2's task's last run.
+    const triggered = (await (await fetch(`${n1.url}/api/tasks/a/run`, {method: 'POST', headers: {authorization: `Bearer ${token}`}})).json()) as {id: string}
+    const status = async () => {
+      const r = await runCli(['status', '--json', '-c', other.path, '--state-dir', join(other.dir, 'state')], {env: {SCHED_CLUSTER_NODE: 'n2', SCHED_API_TOKEN: token}})
+      expect(r.code, r.stderr).toBe(0)
+      return JSON.parse(r.stdout) as {cluster: {node: string; config_matches: boolean}; units: {name: string; last_run: {id: string} | null}[]}
+    }
+    const shown = await status()
+    expect(shown.cluster).toMatchObject({node: 'n2', config_matches: false})
+    expect(shown.units.find((u) => u.name === 'a')?.last_run?.id).toBe(triggered.id)
+    const text = await runCli(['status', '-c', other.path, '--state-dir', join(other.dir, 'state')], {env: {SCHED_CLUSTER_NODE: 'n2', SCHED_API_TOKEN: token}})
+    expect(text.stdout).toContain('cluster node n2')
+    expect(text.stdout).toContain('runs another config than the cluster')
 
     writeFileSync(other.path, readFileSync(one.path))
     expect((await fetch(`${n2.url}/api/daemon/reload`, {method: 'POST', headers: {authorization: `Bearer ${token}`}})).status).toBe(200)
