@@ -39,9 +39,21 @@ export function stopLeadMs(t: Pick<LeaseTiming, 'leaseMs' | 'gracefulStopMs'>): 
   return Math.min(t.gracefulStopMs, t.leaseMs / 4)
 }
 
+/** When the stop ladder starts and when SIGKILL falls, on the node's clock. */
+export function verdictTimes(t: LeaseTiming): {readonly stopAt: number; readonly killAt: number} {
+  const killAt = leaseDeadline(t)
+  return {stopAt: killAt - stopLeadMs(t), killAt}
+}
+
 export function leaseAction(t: LeaseTiming, now: number, lost = false): LeaseAction {
-  const deadline = leaseDeadline(t)
-  if (lost || now >= deadline) return 'kill'
-  if (now >= deadline - stopLeadMs(t)) return 'stop'
+  const {stopAt, killAt} = verdictTimes(t)
+  if (lost || now >= killAt) return 'kill'
+  if (now >= stopAt) return 'stop'
   return 'keep'
+}
+
+/** The next time after `now` that leaseAction's answer changes without a renewal; undefined once it is `kill`. */
+export function nextVerdictAt(t: LeaseTiming, now: number): number | undefined {
+  const {stopAt, killAt} = verdictTimes(t)
+  return stopAt > now ? stopAt : killAt > now ? killAt : undefined
 }

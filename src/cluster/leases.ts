@@ -1,5 +1,5 @@
 import type {Sql} from './db.js'
-import {type LeaseAction, leaseAction} from './lease-verdict.js'
+import {type LeaseAction, leaseAction, nextVerdictAt} from './lease-verdict.js'
 import type {Owner} from './runs.js'
 import type {SlotView} from './slot-plan.js'
 
@@ -126,9 +126,12 @@ export class LeaseBook {
     return [...this.held.values()]
   }
 
-  /** What to do with each held instance now. */
-  verdicts(now: number, leaseMs: number, gracefulStopMs: (service: string) => number): (HeldLease & {action: LeaseAction})[] {
-    return this.all().map((l) => ({...l, action: leaseAction({confirmedAt: l.confirmedAt, leaseMs, gracefulStopMs: gracefulStopMs(l.service)}, now, l.lost)}))
+  /** What to do with each held instance now, and when that can next change (lease-verdict.ts). */
+  verdicts(now: number, leaseMs: number, gracefulStopMs: (service: string) => number): (HeldLease & {action: LeaseAction; nextAt: number | undefined})[] {
+    return this.all().map((l) => {
+      const timing = {confirmedAt: l.confirmedAt, leaseMs, gracefulStopMs: gracefulStopMs(l.service)}
+      return {...l, action: leaseAction(timing, now, l.lost), nextAt: l.lost ? undefined : nextVerdictAt(timing, now)}
+    })
   }
 }
 

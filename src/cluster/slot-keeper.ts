@@ -5,7 +5,6 @@ import type {Logger} from '../core/logger.js'
 import type {Unit} from '../core/types.js'
 import type {ClusterNode} from './cluster-node.js'
 import {ClusterUnavailable} from './db.js'
-import {leaseDeadline, stopLeadMs} from './lease-verdict.js'
 import {type HeldLease, type Lease, acquireSlot, listSlots, releaseSlot, slotViews} from './leases.js'
 import {listNodes} from './nodes.js'
 import {instanceIndex, slotKeys, slotsToTake} from './slot-plan.js'
@@ -107,8 +106,7 @@ export class SlotKeeper {
     let next = now + this.pollMs
     for (const v of node.leases.verdicts(now, this.leaseMs, (s) => this.gracefulStopMs(s))) {
       if (v.action !== 'keep') this.letGo(v, v.action, 'expiring')
-      const deadline = leaseDeadline({confirmedAt: v.confirmedAt, leaseMs: this.leaseMs})
-      for (const at of [deadline - stopLeadMs({leaseMs: this.leaseMs, gracefulStopMs: this.gracefulStopMs(v.service)}), deadline]) if (at > now) next = Math.min(next, at)
+      if (v.nextAt !== undefined) next = Math.min(next, v.nextAt)
     }
     this.guardTimer = clock.setTimer(Math.max(1, next - now), () => this.guard())
   }

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {type LeaseAction, leaseAction, leaseDeadline, leaseMarginMs, stopLeadMs} from '../../src/cluster/lease-verdict.js'
+import {type LeaseAction, leaseAction, leaseDeadline, leaseMarginMs, nextVerdictAt, stopLeadMs} from '../../src/cluster/lease-verdict.js'
 
 describe('leaseAction: stop an instance before another node may start it', () => {
   const t = {confirmedAt: 100_000, leaseMs: 10_000, gracefulStopMs: 2000}
@@ -25,6 +25,13 @@ describe('leaseAction: stop an instance before another node may start it', () =>
     expect(stopLeadMs(long)).toBe(750)
     expect(leaseAction(long, 1950, false)).toBe('stop') // deadline 2 700 − 750
     expect(leaseAction(long, 2700, false)).toBe('kill')
+  })
+
+  it('nextVerdictAt: when the answer changes next without a renewal (the guard wakes then)', () => {
+    const long = {confirmedAt: 0, leaseMs: 3000, gracefulStopMs: 30_000}
+    expect(nextVerdictAt(long, 0)).toBe(1950)
+    expect(nextVerdictAt(long, 1950)).toBe(2700)
+    expect(nextVerdictAt(long, 2700)).toBeUndefined()
   })
 
   it('the margin is a tenth of the lease, at most a second', () => {
