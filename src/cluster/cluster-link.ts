@@ -73,7 +73,7 @@ export class ClusterLink implements ClusterPort {
   async configView(): Promise<ClusterConfigView> {
     const mine = this.joined.configHash
     // Unreachable: the cluster's hash is not known, which is not a mismatch.
-    const cluster = await listNodes(this.joined.db).then(({nodes}) => clusterConfigHash(nodes), () => null)
+    const cluster = await this.reads().then((r) => r.configHash, () => null)
     return {config_hash: mine, cluster_config_hash: cluster, config_matches: cluster === null || cluster === mine}
   }
 
@@ -114,12 +114,16 @@ export class ClusterLink implements ClusterPort {
 
   /**
    * Every task's running and queued counts and the live nodes, read at most once a second
-   * however many readers ask (GET /api/tasks/{name}, the overview, /metrics).
+   * however many readers ask (GET /api/tasks/{name}, the overview, /metrics, /api/daemon).
    */
   reads(): Promise<ClusterReads> {
     const now = this.options.clock.now()
     if (!this.readCache || now - this.readCache.at >= READS_FRESH_MS) {
-      const value = Promise.all([clusterOccupancy(this.joined.db), listNodes(this.joined.db)]).then(([occupancy, {nodes}]) => ({occupancy, liveNodes: nodes.filter((n) => n.live).length}))
+      const value = Promise.all([clusterOccupancy(this.joined.db), listNodes(this.joined.db)]).then(([occupancy, {nodes}]) => ({
+        occupancy,
+        liveNodes: nodes.filter((n) => n.live).length,
+        configHash: clusterConfigHash(nodes),
+      }))
       // A failed read is not kept: the next reader asks again.
       value.catch(() => (this.readCache = undefined))
       this.readCache = {at: now, value}

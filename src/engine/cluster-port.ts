@@ -15,6 +15,8 @@ export interface ClusterReads {
   /** Per task (absent: nothing going): runs held by a node, and runs in the cluster's queue. */
   readonly occupancy: ReadonlyMap<string, Occupancy>
   readonly liveNodes: number
+  /** The config hash most live nodes run (null with none live). */
+  readonly configHash: string | null
 }
 
 export interface ClusterConfigView {
