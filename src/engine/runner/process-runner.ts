@@ -1,4 +1,3 @@
-import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdirSync, statSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {errorMessage} from '../../core/errors.js'
@@ -6,6 +5,7 @@ import {processStart} from '../../state/process-identity.js'
 import {LogWriter} from '../../logs/writer.js'
 import {composeEnv} from '../env.js'
 import {type Account, resolveAccount} from './accounts.js'
+import {nodeSpawn, type SpawnChild, type SpawnedChild} from './child-spawn.js'
 import type {LaunchSpec, ProcessControl, ProcessEvent} from './launch.js'
 import {LeftoverSweep} from './leftover-sweep.js'
 import {killRun, signalGroup} from './process-group.js'
@@ -36,20 +36,27 @@ export class ProcessRunner {
   private readonly sweep = new LeftoverSweep(this.live)
   private turns: Promise<void> = Promise.resolve()
 
-  constructor(daemonEnv: Readonly<Record<string, string | undefined>>) {
+  /**
+   * @param spawnChild how processes start: Node's spawn by default; the spawn helper
+   *   (child-spawn.ts) in a spawner, where thousands of runs start.
+   */
+  constructor(
+    daemonEnv: Readonly<Record<string, string | undefined>>,
+    private readonly spawnChild: SpawnChild = nodeSpawn,
+  ) {
     this.daemonEnv = {...daemonEnv}
   }
 
   run(spec: LaunchSpec, emit: (event: ProcessEvent) => void, onFrame?: FrameSink): ProcessControl {
-    const proc = new ProcessWatch(spec, emit, this.live, this.sweep)
+    const proc = new ProcessWatch(spec, emit, this.live, this.sweep, this.spawnChild)
     void this.start(proc, spec, onFrame)
     return proc
   }
 
   /**
    * Resolves when it is this spawn's turn: spawns go in arrival order, one per turn of the event
-   * loop. A spawn blocks this process for milliseconds, and a burst of a thousand must not hold
-   * back the exits and output of the runs already going.
+   * loop. Node's spawn blocks this process for milliseconds, and a burst of a thousand must not
+   * hold back the exits and output of the runs already going.
    */
   private spawnTurn(): Promise<void> {
     this.turns = this.turns.then(nextTurn)
@@ -85,8 +92,8 @@ export class ProcessRunner {
       proc.failToStart(writer, errorMessage(error))
       return
     }
-    await this.spawnTurn()
-    proc.spawn(writer, env, account)
+    if (this.spawnChild === nodeSpawn) await this.spawnTurn()
+    await proc.spawn(writer, env, account)
   }
 }
 
@@ -101,6 +108,7 @@ class ProcessWatch implements ProcessControl {
     readonly emit: (event: ProcessEvent) => void,
     private readonly live: Set<number>,
     private readonly sweep: LeftoverSweep,
+    private readonly spawnChild: SpawnChild,
   ) {}
 
   signal(signal: NodeJS.Signals, note: string): void {
@@ -115,7 +123,7 @@ class ProcessWatch implements ProcessControl {
     killRun(this.spec.runId, this.pid, this.pid)
   }
 
-  spawn(writer: LogWriter, env: Record<string, string>, account: Account | undefined): void {
+  async spawn(writer: LogWriter, env: Record<string, string>, account: Account | undefined): Promise<void> {
     this.writer = writer
     const {spec} = this
     const cwd = spec.cwd || undefined
@@ -127,25 +135,18 @@ class ProcessWatch implements ProcessControl {
     // process.umask() is process-wide (and would race other spawns in this process): a umask
     // is applied by /bin/sh, which then execs the shell in its place (same pid).
     const [file, ...args] = spec.umask ? ['/bin/sh', '-c', 'umask "$1" && shift && exec "$@"', 'sched-umask', spec.umask, ...argv] : argv
-    let child: ChildProcess
+    let child: SpawnedChild
     try {
-      child = spawn(file, args, {cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], uid: account?.uid, gid: account?.gid})
+      child = await this.spawnChild({file, args, cwd, env, uid: account?.uid, gid: account?.gid})
     } catch (error) {
       this.failToStart(writer, `cannot start ${spec.shell}: ${errorMessage(error)}`)
       return
     }
-    if (child.pid === undefined) {
-      child.once('error', (error) => this.failToStart(writer, `cannot start ${spec.shell}: ${error.message}`))
-      return
-    }
-    // Errors after the spawn (a failed signal through the handle) must not crash anything; the
-    // outcome comes from 'exit'.
-    child.on('error', () => {})
     this.pid = child.pid
     this.live.add(child.pid)
     this.emit({type: 'started', pid: child.pid, processStart: processStart(child.pid) ?? null})
     this.capture(child, writer)
-    child.once('exit', (code, signal) => void this.finish(child, writer, code, signal))
+    child.onExit((code, signal) => void this.finish(child, writer, code, signal))
   }
 
   failToStart(writer: LogWriter, reason: string): void {
@@ -157,8 +158,8 @@ class ProcessWatch implements ProcessControl {
     )
   }
 
-  private capture(child: ChildProcess, writer: LogWriter): void {
-    for (const [stream, source] of [['stdout', child.stdout!], ['stderr', child.stderr!]] as const) {
+  private capture(child: SpawnedChild, writer: LogWriter): void {
+    for (const [stream, source] of [['stdout', child.stdout], ['stderr', child.stderr]] as const) {
       source.on('data', (chunk: Buffer) => {
         if (!writer.write(stream, chunk)) {
           source.pause()
@@ -169,20 +170,20 @@ class ProcessWatch implements ProcessControl {
     }
   }
 
-  private async finish(child: ChildProcess, writer: LogWriter, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+  private async finish(child: SpawnedChild, writer: LogWriter, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     const exitedAt = Date.now()
     this.exited = true
     const pid = this.pid!
     this.live.delete(pid)
-    const closed = Promise.all([child.stdout!, child.stderr!].map((s) => (s.closed || s.destroyed ? Promise.resolve() : new Promise<void>((r) => s.once('close', () => r())))))
+    const closed = Promise.all([child.stdout, child.stderr].map((s) => (s.closed || s.destroyed ? Promise.resolve() : new Promise<void>((r) => s.once('close', () => r())))))
     const drained = await Promise.race([closed.then(() => true), delay(DRAIN_GRACE_MS).then(() => false)])
     // No process outlives its run: what is left in the group, and any descendant that left it
     // but still holds the pipes, is killed now.
     const n = await this.sweep.sweep(this.spec.runId, pid)
     if (!drained) {
       writer.system(`[sched] output pipes still held after the process exited; killed ${n} leftover process${n === 1 ? '' : 'es'}`)
-      child.stdout!.destroy()
-      child.stderr!.destroy()
+      child.stdout.destroy()
+      child.stderr.destroy()
     } else if (n > 0) {
       // Pipes closed is not enough: a descendant that left the group (setsid) with its own
       // stdio is found only by its SCHED_RUN_ID, and must not outlive the run either.

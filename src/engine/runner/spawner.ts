@@ -1,4 +1,5 @@
 import type {ProcessControl} from './launch.js'
+import {HelperSpawn} from './child-spawn.js'
 import {ProcessRunner} from './process-runner.js'
 import type {ToMain, ToSpawner} from './spawner-messages.js'
 
@@ -7,7 +8,8 @@ import type {ToMain, ToSpawner} from './spawner-messages.js'
  * reading and log writing happen here, out of the daemon. It only executes; every decision stays
  * with the run's owner in the daemon. Its environment is the daemon's.
  */
-const runner = new ProcessRunner({...process.env})
+// The spawn helper sits beside this bundle in dist/ when the build had a C compiler.
+const runner = new ProcessRunner({...process.env}, HelperSpawn.beside(import.meta.url)?.spawn)
 const controls = new Map<string, ProcessControl>()
 /** Runs that must not outlive the daemon (LaunchSpec.diesWithDaemon). */
 const bound = new Set<string>()
