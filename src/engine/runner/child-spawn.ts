@@ -3,6 +3,7 @@ import {constants as fsConstants, existsSync, openSync} from 'node:fs'
 import {constants as osConstants} from 'node:os'
 import {Socket} from 'node:net'
 import type {Readable} from 'node:stream'
+import {signalGroup} from './process-group.js'
 
 /** A started process as the runner watches it, whichever way it was started. */
 export interface SpawnedChild {
@@ -136,10 +137,11 @@ export class HelperSpawn {
     while ((end = this.buffered.indexOf('\n')) !== -1) {
       const line = this.buffered.slice(0, end)
       this.buffered = this.buffered.slice(end + 1)
-      const [op, a, b, c, d] = line.split(' ')
+      const words = line.split(' ')
+      const [op, a, b, c, d] = words
       if (op === 'S') this.started(helper, a, Number(b), c, d)
       // F id errno message: the message is the rest of the line.
-      else if (op === 'F') this.failed(a, line.split(' ').slice(3).join(' '))
+      else if (op === 'F') this.failed(a, words.slice(3).join(' '))
       else if (op === 'X') this.exited(Number(a), Number(b))
     }
   }
@@ -196,11 +198,7 @@ export class HelperSpawn {
     }
     this.pending.clear()
     for (const [pid, slot] of [...this.exits]) {
-      try {
-        process.kill(-pid, 'SIGKILL')
-      } catch {
-        // already gone
-      }
+      signalGroup(pid, 'SIGKILL')
       this.exits.delete(pid)
       end(slot, null, 'SIGKILL')
     }
