@@ -17,6 +17,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   // empty new space for good. Kept at its first size, the daemon stays small; its steady state
   // allocates little, so the extra minor collections cost nothing measurable.
   setFlagsFromString('--semi-space-growth-factor=1')
+  // No TurboFan: its first optimisation pages 3.5 MB of the compiler's own machine code into the
+  // process for good, and the daemon's hot paths (a trigger, a record, /api/tasks) run as fast
+  // within the budgets on Maglev (README, Benchmarks).
+  setFlagsFromString('--max-opt=2')
   try {
     const flags = parseServeArgs(argv)
     const config = loadValidConfig(flags.config, (issue, path) => process.stderr.write(`warning: ${formatIssue(path, issue)}\n`))

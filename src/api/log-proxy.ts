@@ -1,5 +1,4 @@
 import {type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, request as httpRequest} from 'node:http'
-import {request as httpsRequest} from 'node:https'
 import {errorMessage} from '../core/errors.js'
 import type {NodeAddress} from '../cluster/nodes.js'
 
@@ -59,10 +58,12 @@ export class LogProxy {
     const target = new URL(`${advertise}${req.url ?? '/'}`)
     const headers: OutgoingHttpHeaders = {authorization: `Bearer ${this.options.token}`, [PROXIED_HEADER]: this.options.me}
     for (const name of ['accept', 'last-event-id', 'range']) if (req.headers[name] !== undefined) headers[name] = req.headers[name]
+    // Loaded when first needed: node:https brings TLS, almost 1 MB resident in a daemon that never proxies.
+    const request = target.protocol === 'https:' ? (await import('node:https')).request : httpRequest
 
     return new Promise((resolve) => {
       let answered = false
-      const upstream = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, {method: 'GET', headers}, (answer) => {
+      const upstream = request(target, {method: 'GET', headers}, (answer) => {
         clearTimeout(timer)
         answered = true
         const status = answer.statusCode ?? 502

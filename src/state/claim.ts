@@ -78,8 +78,9 @@ export async function claimStateDir(
   try {
     // Loaded here, not at the top: only commands that claim the directory pay for it (and
     // graceful-fs, which it patches in).
-    const {lock} = await import('proper-lockfile')
-    unlock = await lock(layout.root, {
+    // Through `default`: a CommonJS module, whose named exports a split bundle does not re-export.
+    const {default: lockfile} = await import('proper-lockfile')
+    unlock = await lockfile.lock(layout.root, {
       lockfilePath: layout.claimLock,
       realpath: false,
       stale: 10_000,
