@@ -28,8 +28,12 @@ export class ClusterRunWriter implements RecordWriter {
     private readonly logger: Logger,
   ) {}
 
-  async attempt(record: RunRecord): Promise<RunEntry> {
-    if (await this.write(record)) return entryOf(record)
+  /** The database's commit is both the durability and the visibility: `onDurable` comes with it. */
+  async attempt(record: RunRecord, _previous?: RunEntry, onDurable?: () => void): Promise<RunEntry> {
+    if (await this.write(record)) {
+      onDurable?.()
+      return entryOf(record)
+    }
     throw new Error(`run ${record.id} is no longer this node's to write (another node ended it)`)
   }
 

@@ -19,8 +19,12 @@ import type {Launcher, ProcessControl, ProcessEvent, ProcessExit} from './runner
 export interface RecordWriter {
   /** Resolves once on disk; a write the disk refuses is kept in memory and retried until it lands. */
   save(record: RunRecord, previous?: RunEntry): Promise<RunEntry>
-  /** One write that fails instead of waiting: for a record that must be on disk before an action. */
-  attempt(record: RunRecord, previous?: RunEntry): Promise<RunEntry>
+  /**
+   * One write that fails instead of waiting: for a record that must be on disk before an action.
+   * `onDurable` is called once the record would survive a crash (before the promise resolves, and
+   * never when the write is refused): an action that needs no more than that need not wait.
+   */
+  attempt(record: RunRecord, previous?: RunEntry, onDurable?: () => void): Promise<RunEntry>
 }
 
 /** What every run of one owner shares. */
@@ -216,12 +220,13 @@ export class Run {
   /**
    * One write that fails instead of being kept, for a record that must be on disk before what
    * follows (the launch; a trigger's answer). False when the disk refused it (`writeError` says why).
+   * `onDurable` as in RecordWriter.attempt.
    */
-  persistNow(): Promise<boolean> {
+  persistNow(onDurable?: () => void): Promise<boolean> {
     const record = this.rec
     const write = this.writes.then(async () => {
       try {
-        this.entry = await this.ctx.records.attempt(record, this.entry)
+        this.entry = await this.ctx.records.attempt(record, this.entry, onDurable)
         return true
       } catch (error) {
         this.writeError = error
@@ -255,16 +260,17 @@ export class Run {
   }
 
   /**
-   * Records the run `running`, then launches its process. Resolves once the record is written
-   * (the process starts after). A run told to stop before this ends without a process; a run
-   * whose `running` record the disk refuses is never launched — a crash could then run it twice
-   * or leave its process unknown — and ends `start_failed`, that end kept until the disk takes it.
+   * Records the run `running` and launches its process as soon as that record is durable (in the
+   * journal: a crash from then on finds it); resolves once the record is in its own file too, so
+   * that a trigger answered then agrees with `sched runs`. A run told to stop before the launch
+   * ends without a process; a run whose `running` record the disk refuses is never launched — a
+   * crash could then run it twice or leave its process unknown — and ends `start_failed`, that
+   * end kept until the disk takes it.
    */
   async start(): Promise<void> {
     const {ctx} = this
-    const unit = this.def
     this.rec = {...this.rec, status: 'running', started_at: iso(ctx.clock.now())}
-    if (!(await this.persistNow())) {
+    if (!(await this.persistNow(() => this.launch()))) {
       if (this.entry === undefined && this.refuseUnrecorded) return this.discard()
       this.rec = {
         ...this.rec,
@@ -274,10 +280,15 @@ export class Run {
         duration_ms: 0,
         message: `not started: sched could not record the start in its state directory (${describeWriteError(this.writeError)}); free space there`,
       }
-      ctx.logger.info('run.ended', {task: unit.name, run: this.rec.id, end_reason: 'start_failed'})
+      ctx.logger.info('run.ended', {task: this.def.name, run: this.rec.id, end_reason: 'start_failed'})
       this.settle()
-      return
     }
+  }
+
+  /** The process, once the `running` record is durable; none for a run told to stop meanwhile. */
+  private launch(): void {
+    const {ctx} = this
+    const unit = this.def
     if (this.cause) {
       this.finish({exitCode: null, signal: null, pid: null, exitedAt: ctx.clock.now(), logBytes: 0})
       return

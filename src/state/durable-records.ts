@@ -7,7 +7,8 @@ import {type RunEntry, entryOf} from './runs.js'
 
 /** Where records go (the group-commit journal): rejects when the disk refuses. */
 export interface RecordSink {
-  save(record: RunRecord, previous?: RunEntry): Promise<RunEntry>
+  /** `onDurable` is called once the record would survive a crash, before it is in its own file. */
+  save(record: RunRecord, previous?: RunEntry, onDurable?: () => void): Promise<RunEntry>
 }
 
 /** The state directory's health as the daemon sees it, for /metrics. */
@@ -80,10 +81,11 @@ export class DurableRecords {
    * One write, not kept when it fails (the caller refuses what it was about to do). A record that
    * is durable in the journal but whose own file was refused counts as written — the next boot
    * would write that file, so it must not be refused — and its file is retried like a kept save.
+   * `onDurable` is called as soon as the record would survive a crash; never when it is refused.
    */
-  async attempt(record: RunRecord, previous?: RunEntry): Promise<RunEntry> {
+  async attempt(record: RunRecord, previous?: RunEntry, onDurable?: () => void): Promise<RunEntry> {
     try {
-      const entry = await this.sink.save(record, previous)
+      const entry = await this.sink.save(record, previous, onDurable)
       this.succeeded()
       return entry
     } catch (error) {

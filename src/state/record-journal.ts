@@ -24,6 +24,7 @@ interface Pending {
   /** The record as JSON, made once for the journal and the file. */
   readonly text: string
   readonly previous?: RunEntry
+  readonly onDurable?: () => void
   resolve(entry: RunEntry): void
   reject(error: unknown): void
 }
@@ -67,6 +68,8 @@ export class RecordJournal {
   private readonly knownDirs = new Set<string>()
   /** Records in the journal whose own file could not be written yet (the disk refused). */
   private readonly unwritten = new Map<string, {record: RunRecord; previous?: RunEntry}>()
+  /** Per run, the last file write under way: one run's files are written in the order saved. */
+  private readonly writing = new Map<string, Promise<void>>()
   private idle: (() => void)[] = []
 
   constructor(
@@ -99,10 +102,14 @@ export class RecordJournal {
     return rewritten
   }
 
-  /** Resolves once the record is durable (in the journal) and in its own file. */
-  save(record: RunRecord, previous?: RunEntry): Promise<RunEntry> {
+  /**
+   * Resolves once the record is durable (in the journal) and in its own file. `onDurable` is
+   * called in between, as soon as the journal holds it: what only needs the record to survive a
+   * crash (a process start) need not wait for the file.
+   */
+  save(record: RunRecord, previous?: RunEntry, onDurable?: () => void): Promise<RunEntry> {
     return new Promise((resolve, reject) => {
-      this.queue.push({record, text: JSON.stringify(record), previous, resolve, reject})
+      this.queue.push({record, text: JSON.stringify(record), previous, onDurable, resolve, reject})
       if (!this.committing && !this.scheduled) {
         this.scheduled = true
         // Records saved in the same turn of the event loop share one sync.
@@ -133,9 +140,13 @@ export class RecordJournal {
     this.fd = -1
   }
 
-  private drained(): Promise<void> {
-    if (!this.committing && !this.scheduled && this.queue.length === 0) return Promise.resolve()
-    return new Promise((resolve) => this.idle.push(resolve))
+  /** Nothing queued, nothing being synced, no file being written. */
+  private async drained(): Promise<void> {
+    for (;;) {
+      if (this.committing || this.scheduled || this.queue.length > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
+      else if (this.writing.size > 0) await Promise.all(this.writing.values())
+      else return
+    }
   }
 
   private async commit(): Promise<void> {
@@ -157,18 +168,24 @@ export class RecordJournal {
           for (const p of batch) p.reject(error)
           continue
         }
-        await this.retryUnwritten()
+        for (const p of batch) callSafely(p.onDurable)
+        void this.retryUnwritten()
         // Acknowledged once in its own file too: whoever is told "it ended" finds it ended there.
         // A file the disk refused is refused to the saver as well (the journal still keeps it
-        // for the next boot): a reader of the files would not find it yet.
-        await Promise.all(
-          batch.map(async (p) => {
+        // for the next boot): a reader of the files would not find it yet. The files are written
+        // while the next batch is synced: a batch's file writes never delay the next one's sync.
+        for (const p of batch) {
+          void this.inOrder(p.record.id, async () => {
             const error = await this.writeOrRemember(p.record, p.previous, p.text)
             if (error === undefined) p.resolve(entryOf(p.record))
             else p.reject(new FileNotWritten(error))
-          }),
-        )
-        if (this.offset >= SEGMENT_BYTES) await this.checkpointAsync()
+          })
+        }
+        if (this.offset >= SEGMENT_BYTES) {
+          // A segment goes only once every file it covers is written and synced.
+          await Promise.all(this.writing.values())
+          await this.checkpointAsync()
+        }
       }
     } finally {
       this.committing = false
@@ -189,8 +206,25 @@ export class RecordJournal {
     }
   }
 
+  /** Writes again the files the disk refused, each in its run's order: a newer state written since is not overwritten. */
   private async retryUnwritten(): Promise<void> {
-    await Promise.all([...this.unwritten.values()].map(({record, previous}) => this.writeOrRemember(record, previous)))
+    await Promise.all(
+      [...this.unwritten].map(([id, kept]) =>
+        this.inOrder(id, async () => {
+          if (this.unwritten.get(id) === kept) await this.writeOrRemember(kept.record, kept.previous)
+        }),
+      ),
+    )
+  }
+
+  /** Runs `write` after every earlier file write of the same run. */
+  private inOrder(id: string, write: () => Promise<void>): Promise<void> {
+    const mine = (this.writing.get(id) ?? Promise.resolve()).then(write)
+    this.writing.set(id, mine)
+    void mine.then(() => {
+      if (this.writing.get(id) === mine) this.writing.delete(id)
+    })
+    return mine
   }
 
   /**
@@ -309,6 +343,15 @@ export class RecordJournal {
     this.fd = -1
     for (const file of segments(this.dir)) unlinkSync(join(this.dir, file))
     fsyncDir(this.dir)
+  }
+}
+
+/** A caller's callback must not break the commit loop that calls it. */
+function callSafely(fn: (() => void) | undefined): void {
+  try {
+    fn?.()
+  } catch {
+    // the caller's own failure is the caller's to report
   }
 }
 

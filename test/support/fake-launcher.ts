@@ -3,6 +3,7 @@ import type {StopCause} from '../../src/engine/end-reason.js'
 import type {RecordWriter, Run} from '../../src/engine/run.js'
 import type {RunOwner} from '../../src/engine/run-owner.js'
 import type {LaunchSpec, Launcher, ProcessControl, ProcessEvent} from '../../src/engine/runner/launch.js'
+import {FileNotWritten} from '../../src/state/record-journal.js'
 import type {RunRecord} from '../../src/state/run-record.js'
 import {type RunEntry, entryOf} from '../../src/state/runs.js'
 import type {FakeClock} from './fake-clock.js'
@@ -176,14 +177,20 @@ export class MemoryRecords implements RecordWriter {
   /** Set to an error (ENOSPC…) to have every write refused, as a full disk would. */
   refuse?: NodeJS.ErrnoException
 
-  async save(record: RunRecord): Promise<RunEntry> {
-    if (this.refuse) throw this.refuse
+  /** Also a RecordSink (under DurableRecords): a write is durable and visible at once. */
+  async save(record: RunRecord, _previous?: RunEntry, onDurable?: () => void): Promise<RunEntry> {
+    if (this.refuse) {
+      // The journal took it and only its own file was refused: durable all the same.
+      if (this.refuse instanceof FileNotWritten) onDurable?.()
+      throw this.refuse
+    }
     this.writes.push({at: this.clock.now(), record})
+    onDurable?.()
     return entryOf(record)
   }
 
-  attempt(record: RunRecord): Promise<RunEntry> {
-    return this.save(record)
+  attempt(record: RunRecord, previous?: RunEntry, onDurable?: () => void): Promise<RunEntry> {
+    return this.save(record, previous, onDurable)
   }
 
   /** The statuses written for one run, in order ("pending", "running", "ended:success"). */

@@ -5,7 +5,7 @@ import type {Unit} from '../../src/core/types.js'
 import {RunOwner, type TriggerRequest, type TriggerResult} from '../../src/engine/run-owner.js'
 import {StateLayout} from '../../src/state/layout.js'
 import {type RunRecord, newRunRecord} from '../../src/state/run-record.js'
-import {entryOf} from '../../src/state/runs.js'
+import {type RunEntry, entryOf} from '../../src/state/runs.js'
 import {FakeClock} from '../support/fake-clock.js'
 import {type Behaviour, FakeLauncher, MemoryRecords, advance, settle} from '../support/fake-launcher.js'
 
@@ -17,14 +17,14 @@ import {type Behaviour, FakeLauncher, MemoryRecords, advance, settle} from '../s
 
 const T0 = Date.UTC(2025, 0, 6, 12, 0, 0)
 
-function harness(toml: string, behaviour?: FakeLauncher['behaviour']) {
+function harness(toml: string, behaviour?: FakeLauncher['behaviour'], makeRecords = (clock: FakeClock) => new MemoryRecords(clock)) {
   const loaded = loadConfigText(toml, '/tmp/sched-run-owner-test/sched.toml')
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.key}: ${e.message}`).join('\n'))
   const units = new Map(loaded.config.units.map((u) => [u.name, u as Unit]))
   const clock = new FakeClock(T0)
   const launcher = new FakeLauncher(clock)
   if (behaviour) launcher.behaviour = behaviour
-  const records = new MemoryRecords(clock)
+  const records = makeRecords(clock)
   const owner = new RunOwner({
     clock,
     logger: createLogger('text', () => {}),
@@ -71,6 +71,32 @@ describe('a run from trigger to final record', () => {
     // running, the pid 50 ms after the spawn, then the final record: nothing after it.
     expect(h.records.history(final.id)).toEqual(['running', 'running', 'ended:success'])
     expect(h.owner.get(final.id)).toBeUndefined()
+  })
+
+  it('is launched once its running record is durable, without waiting for the file; the trigger is answered once the file is written', async () => {
+    // A journal that has synced the record but not yet written its own file.
+    class FilesLater extends MemoryRecords {
+      release?: () => void
+      override async attempt(record: RunRecord, previous?: RunEntry, onDurable?: () => void): Promise<RunEntry> {
+        onDurable?.()
+        await new Promise<void>((resolve) => (this.release = resolve))
+        return this.save(record, previous)
+      }
+    }
+    const h = harness('[tasks.a]\nrun = "x"\n', by({exitAfterMs: 250, exitCode: 0}), (clock) => new FilesLater(clock))
+    const records = h.records as FilesLater
+    let answered = false
+    const answer = h.owner.trigger({unit: 'a', source: 'api'}).then((r) => {
+      answered = true
+      return r
+    })
+    await settle()
+    expect(h.launcher.processes).toHaveLength(1)
+    expect(answered).toBe(false)
+    records.release!()
+    const r = ok(await answer)
+    expect(r.outcome).toBe('started')
+    expect(h.records.history(r.run.id)).toEqual(['running'])
   })
 
   it('a process that cannot start ends failed, with the reason as its message', async () => {

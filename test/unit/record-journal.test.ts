@@ -67,6 +67,42 @@ describe('group commit', () => {
     expect(store.list('t')).toEqual([done])
   })
 
+  it('tells the saver when the record is durable: in the journal, before its own file is written', async () => {
+    const {store, journal, layout} = setup()
+    const r = record()
+    const seen: {inJournal: boolean; fileExists: boolean}[] = []
+    let resolved = false
+    const saved = journal
+      .save(r, undefined, () => {
+        const inJournal = readdirSync(layout.journalDir).some((f) => readSegment(join(layout.journalDir, f)).some((x) => x.id === r.id))
+        seen.push({inJournal, fileExists: existsSync(store.path(entryOf(r)))})
+        expect(resolved).toBe(false)
+      })
+      .then((entry) => {
+        resolved = true
+        return entry
+      })
+    const entry = await saved
+    expect(seen).toEqual([{inJournal: true, fileExists: false}])
+    expect(existsSync(store.path(entry))).toBe(true)
+  })
+
+  it("one run's states saved back to back land in order: the last one alone is on disk", async () => {
+    const {store, journal} = setup()
+    const runs = Array.from({length: 20}, () => record({status: 'pending', started_at: null}))
+    // Each state in a batch of its own (a turn apart), none waiting for the one before.
+    const saves: Promise<unknown>[] = []
+    for (const r of runs) saves.push(journal.save(r))
+    await new Promise((resolve) => setImmediate(resolve))
+    for (const r of runs) saves.push(journal.save({...r, status: 'running', started_at: r.created_at}, entryOf(r)))
+    await new Promise((resolve) => setImmediate(resolve))
+    for (const r of runs) saves.push(journal.save(ended(r), entryOf(r)))
+    await Promise.all(saves)
+    expect(journal.stats.syncs).toBeGreaterThanOrEqual(2)
+    expect(store.list('t')).toEqual(runs.map((r) => entryOf(ended(r))))
+    for (const r of runs) expect(JSON.parse(readFileSync(store.path(entryOf(ended(r))), 'utf8'))).toEqual(ended(r))
+  })
+
   it('a checkpoint empties the journal; close leaves nothing in it', async () => {
     const {journal, layout} = setup()
     await journal.save(record())
