@@ -43,6 +43,9 @@ async function cluster(): Promise<Cluster> {
   const dir = tempDir('sched-cluster-logs-')
   dirs.push(dir)
   const toml = join(dir.path, 'sched.toml')
+  // talk's stdout and stderr are two pipes: what both already hold when the spawner starts
+  // reading (on a busy machine) is stored stream by stream. Its pause keeps the stderr line
+  // ahead of the last lines, which the test reads back.
   writeFileSync(
     toml,
     `[cluster]
@@ -50,7 +53,7 @@ url = ${q(url)}
 lease = "2s"
 
 [tasks.talk]
-run = ${q('echo "out from $SCHED_NODE"; echo "err from $SCHED_NODE" >&2; for i in $(seq 1 300); do echo "line $i"; done')}
+run = ${q('echo "out from $SCHED_NODE"; echo "err from $SCHED_NODE" >&2; sleep 1; for i in $(seq 1 300); do echo "line $i"; done')}
 
 [tasks.slow]
 run = ${q('echo first; sleep 2; echo second')}
