@@ -1,6 +1,7 @@
 import {type ChildProcess, fork} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 import type {LaunchSpec, Launcher, ProcessControl, ProcessEvent} from './launch.js'
+import {signalGroup} from './process-group.js'
 import type {ToMain, ToSpawner} from './spawner-messages.js'
 
 export interface SpawnerLauncherOptions {
@@ -117,13 +118,7 @@ export class SpawnerLauncher implements Launcher {
     this.spawners.splice(i, 1)
     clearTimeout(spawner.idle)
     for (const [id, run] of [...spawner.runs]) {
-      if (run.pid !== null) {
-        try {
-          process.kill(-run.pid, 'SIGKILL')
-        } catch {
-          // already gone
-        }
-      }
+      if (run.pid !== null) signalGroup(run.pid, 'SIGKILL')
       this.forget(spawner, id)
       run.onEvent({type: 'exited', exitCode: null, signal: run.pid === null ? null : 'SIGKILL', pid: run.pid, exitedAt: Date.now(), logBytes: 0, logError: why, ...(run.pid === null ? {startError: why} : {})})
     }
