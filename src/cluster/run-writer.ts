@@ -28,12 +28,8 @@ export class ClusterRunWriter implements RecordWriter {
     private readonly logger: Logger,
   ) {}
 
-  /** The database's commit is both the durability and the visibility: `onDurable` comes with it. */
-  async attempt(record: RunRecord, _previous?: RunEntry, onDurable?: () => void): Promise<RunEntry> {
-    if (await this.write(record)) {
-      onDurable?.()
-      return entryOf(record)
-    }
+  async attempt(record: RunRecord): Promise<RunEntry> {
+    if (await this.write(record)) return entryOf(record)
     throw new Error(`run ${record.id} is no longer this node's to write (another node ended it)`)
   }
 

@@ -21,8 +21,9 @@ export interface RecordWriter {
   save(record: RunRecord, previous?: RunEntry): Promise<RunEntry>
   /**
    * One write that fails instead of waiting: for a record that must be on disk before an action.
-   * `onDurable` is called once the record would survive a crash (before the promise resolves, and
-   * never when the write is refused): an action that needs no more than that need not wait.
+   * A writer whose record survives a crash before the write resolves (the journal, before the
+   * record's own file) calls `onDurable` then, so that an action that needs no more need not
+   * wait; never when the write is refused.
    */
   attempt(record: RunRecord, previous?: RunEntry, onDurable?: () => void): Promise<RunEntry>
 }
@@ -220,13 +221,20 @@ export class Run {
   /**
    * One write that fails instead of being kept, for a record that must be on disk before what
    * follows (the launch; a trigger's answer). False when the disk refused it (`writeError` says why).
-   * `onDurable` as in RecordWriter.attempt.
+   * `onDurable` runs once: when the writer says the record is durable, else when the write is done.
    */
   persistNow(onDurable?: () => void): Promise<boolean> {
     const record = this.rec
+    let told = false
+    const durable = () => {
+      if (told) return
+      told = true
+      onDurable?.()
+    }
     const write = this.writes.then(async () => {
       try {
-        this.entry = await this.ctx.records.attempt(record, this.entry, onDurable)
+        this.entry = await this.ctx.records.attempt(record, this.entry, durable)
+        durable()
         return true
       } catch (error) {
         this.writeError = error

@@ -99,6 +99,20 @@ describe('a run from trigger to final record', () => {
     expect(h.records.history(r.run.id)).toEqual(['running'])
   })
 
+  it('with a writer that has no earlier durable moment (no onDurable), is launched once the write is done', async () => {
+    class WholeWrites extends MemoryRecords {
+      override attempt(record: RunRecord, previous?: RunEntry): Promise<RunEntry> {
+        return this.save(record, previous)
+      }
+    }
+    const h = harness('[tasks.a]\nrun = "x"\n', by({exitAfterMs: 250, exitCode: 0}), (clock) => new WholeWrites(clock))
+    const r = ok(await h.trigger({unit: 'a'}))
+    expect(r.outcome).toBe('started')
+    expect(h.launcher.processes).toHaveLength(1)
+    await h.advance(250)
+    expect(await r.ended).toMatchObject({end_reason: 'success'})
+  })
+
   it('a process that cannot start ends failed, with the reason as its message', async () => {
     const h = harness('[tasks.a]\nrun = "x"\n', by({startError: 'working_dir /nope does not exist or is not a directory'}))
     const final = await ok(await h.trigger({unit: 'a'})).ended
