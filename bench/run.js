@@ -3,7 +3,7 @@
 // one JSON object. `npm run bench` builds first; `npx tsx bench/run.js lateness rss` runs a subset.
 // README.md ("Benchmarks") says how to read each figure.
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -641,6 +641,11 @@ async function dashboard() {
 }
 
 const chosen = process.argv.slice(2)
+// Said before the first suite, not after minutes of the others.
+if ((!chosen.length || chosen.includes('dashboard')) && !existsSync('/usr/bin/chromium')) {
+  console.error('bench: the dashboard suite drives Debian\'s Chromium at /usr/bin/chromium, which is missing: apt-get install chromium (as .ci/run does), or name the suites to run without it, e.g. npx tsx bench/run.js throughput logs')
+  process.exit(2)
+}
 const result = {}
 for (const [name, run] of Object.entries(suites)) {
   if (chosen.length && !chosen.includes(name)) continue
