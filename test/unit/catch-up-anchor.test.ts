@@ -1,6 +1,6 @@
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {afterEach, describe, expect, it} from 'vitest'
 import type {TriggerSource} from '../../src/core/types.js'
 import {catchUpAnchor, newestTickRuns} from '../../src/engine/cron-fires.js'
 import {StateLayout} from '../../src/state/layout.js'
@@ -18,8 +18,15 @@ function idAt(at: number, seq: number): string {
   return time + String(seq).padStart(16, '0')
 }
 
+const dirs: {cleanup(): void}[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) dir.cleanup()
+})
+
 function store(runs: {created: number; by: TriggerSource; scheduled: number | null}[]): RunStore {
-  const layout = new StateLayout(tempDir('sched-anchor-').path)
+  const dir = tempDir('sched-anchor-')
+  dirs.push(dir)
+  const layout = new StateLayout(dir.path)
   runs.forEach(({created, by, scheduled}, i) => {
     const record = newRunRecord({
       id: idAt(created, i), task_name: 'tick', kind: 'task', triggered_by: by, status: 'running', pid: 1,

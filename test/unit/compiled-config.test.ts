@@ -1,6 +1,6 @@
 import {mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {afterEach, describe, expect, it} from 'vitest'
 import {loadConfigFile} from '../../src/config/load.js'
 import {taskObject} from '../../src/config/task-json.js'
 import {NextRuns, scheduledNames} from '../../src/engine/next-runs.js'
@@ -11,8 +11,15 @@ import {tempDir} from '../support/cli.js'
 const NOW = Date.parse('2026-03-08T06:00:00Z')
 const HOUR = 3_600_000
 
+const temps: {cleanup(): void}[] = []
+afterEach(() => {
+  for (const temp of temps.splice(0)) temp.cleanup()
+})
+
 function setup(extra = '') {
-  const dir = tempDir('sched-compiled-').path
+  const temp = tempDir('sched-compiled-')
+  temps.push(temp)
+  const dir = temp.path
   const state = join(dir, 'state')
   mkdirSync(state)
   mkdirSync(join(dir, 'work'))
