@@ -2,6 +2,7 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {afterEach} from 'vitest'
 
 export const ROOT = join(import.meta.dirname, '..', '..')
 export const BIN = join(ROOT, 'bin', 'run.js')
@@ -33,6 +34,22 @@ export function runCli(args: readonly string[], options: {env?: NodeJS.ProcessEn
 export function tempDir(prefix = 'sched-test-'): {path: string; cleanup(): void} {
   const path = mkdtempSync(join(tmpdir(), prefix))
   return {path, cleanup: () => rmSync(path, {recursive: true, force: true})}
+}
+
+/**
+ * For a test file whose temp directories need no other teardown: the returned function makes
+ * one (its path), removed after the test that made it. Call once at the file's top level.
+ */
+export function tempDirsPerTest(): (prefix?: string) => string {
+  const made: {cleanup(): void}[] = []
+  afterEach(() => {
+    for (const dir of made.splice(0)) dir.cleanup()
+  })
+  return (prefix) => {
+    const dir = tempDir(prefix)
+    made.push(dir)
+    return dir.path
+  }
 }
 
 export interface Daemon {

@@ -1,12 +1,12 @@
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import type {TriggerSource} from '../../src/core/types.js'
 import {catchUpAnchor, newestTickRuns} from '../../src/engine/cron-fires.js'
 import {StateLayout} from '../../src/state/layout.js'
 import {newRunRecord} from '../../src/state/run-record.js'
 import {RunStore, runRelativePath} from '../../src/state/runs.js'
-import {tempDir} from '../support/cli.js'
+import {tempDirsPerTest} from '../support/cli.js'
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 const T0 = Date.parse('2026-12-04T10:00:00Z')
@@ -18,15 +18,10 @@ function idAt(at: number, seq: number): string {
   return time + String(seq).padStart(16, '0')
 }
 
-const dirs: {cleanup(): void}[] = []
-afterEach(() => {
-  for (const dir of dirs.splice(0)) dir.cleanup()
-})
+const tempDir = tempDirsPerTest()
 
 function store(runs: {created: number; by: TriggerSource; scheduled: number | null}[]): RunStore {
-  const dir = tempDir('sched-anchor-')
-  dirs.push(dir)
-  const layout = new StateLayout(dir.path)
+  const layout = new StateLayout(tempDir('sched-anchor-'))
   runs.forEach(({created, by, scheduled}, i) => {
     const record = newRunRecord({
       id: idAt(created, i), task_name: 'tick', kind: 'task', triggered_by: by, status: 'running', pid: 1,

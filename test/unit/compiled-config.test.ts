@@ -1,25 +1,20 @@
 import {mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {loadConfigFile} from '../../src/config/load.js'
 import {taskObject} from '../../src/config/task-json.js'
 import {NextRuns, scheduledNames} from '../../src/engine/next-runs.js'
 import {readCompiledConfig, writeCompiledConfig} from '../../src/state/compiled-config.js'
 import {StateLayout} from '../../src/state/layout.js'
-import {tempDir} from '../support/cli.js'
+import {tempDirsPerTest} from '../support/cli.js'
 
 const NOW = Date.parse('2026-03-08T06:00:00Z')
 const HOUR = 3_600_000
 
-const temps: {cleanup(): void}[] = []
-afterEach(() => {
-  for (const temp of temps.splice(0)) temp.cleanup()
-})
+const tempDir = tempDirsPerTest()
 
 function setup(extra = '') {
-  const temp = tempDir('sched-compiled-')
-  temps.push(temp)
-  const dir = temp.path
+  const dir = tempDir('sched-compiled-')
   const state = join(dir, 'state')
   mkdirSync(state)
   mkdirSync(join(dir, 'work'))

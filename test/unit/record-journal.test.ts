@@ -1,11 +1,11 @@
 import {existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {StateLayout} from '../../src/state/layout.js'
 import {RecordJournal, journalLine, readSegment} from '../../src/state/record-journal.js'
 import {type RunRecord, newRunRecord} from '../../src/state/run-record.js'
 import {RunStore, entryOf, runRelativePath} from '../../src/state/runs.js'
-import {tempDir} from '../support/cli.js'
+import {tempDirsPerTest} from '../support/cli.js'
 
 /**
  * Group commit of run records (engine v2): one journal sync for the records that arrive
@@ -13,15 +13,10 @@ import {tempDir} from '../support/cli.js'
  * whatever the files missed.
  */
 
-const dirs: {cleanup(): void}[] = []
-afterEach(() => {
-  for (const d of dirs.splice(0)) d.cleanup()
-})
+const tempDir = tempDirsPerTest()
 
 function setup() {
-  const dir = tempDir()
-  dirs.push(dir)
-  const layout = new StateLayout(join(dir.path, 'state'))
+  const layout = new StateLayout(join(tempDir(), 'state'))
   const store = new RunStore(layout)
   return {layout, store, journal: new RecordJournal(store)}
 }
