@@ -306,12 +306,13 @@ export class RunOwner extends EventEmitter {
     const t = this.taskRuns(unit.name)
     const stoppable = [...t.active.values()].filter((r) => !r.stopping).map((r) => r.id)
     const decision = admit(unit, {active: t.active.size, queued: t.queue.length, stoppable})
-    const admitted = (outcome: TriggerOutcome): TriggerResult => ({ok: true, outcome, run: run.record, ended: run.ended})
+    const admitted = (outcome: TriggerOutcome, record = run.record): TriggerResult => ({ok: true, outcome, run: record, ended: run.ended})
     switch (decision.action) {
-      case 'start':
+      case 'start': {
         this.activate(t, run)
-        await run.start()
-        return run.discarded ? storageRefusal(run.writeError) : admitted('started')
+        const recorded = await run.start()
+        return run.discarded ? storageRefusal(run.writeError) : admitted('started', recorded)
+      }
       case 'terminate':
       case 'queue':
         // Recorded before it is queued: a queued run the disk refused would be half-made.
@@ -340,8 +341,7 @@ export class RunOwner extends EventEmitter {
     const admitted = await admitInCluster(cluster, unit, run.record, (record, reason, message) => endedUnstarted(record, reason, message, this.deps.clock.now()))
     if (admitted.action === 'start') {
       this.activate(this.taskRuns(unit.name), run)
-      await run.start()
-      return {ok: true, outcome: 'started', run: run.record, ended: run.ended}
+      return {ok: true, outcome: 'started', run: await run.start(), ended: run.ended}
     }
     // Nothing of it stays here: refused, ended, or the cluster's to start on whichever node claims it.
     run.discard()

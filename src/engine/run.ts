@@ -273,13 +273,16 @@ export class Run {
    * that a trigger answered then agrees with `sched runs`. A run told to stop before the launch
    * ends without a process; a run whose `running` record the disk refuses is never launched — a
    * crash could then run it twice or leave its process unknown — and ends `start_failed`, that
-   * end kept until the disk takes it.
+   * end kept until the disk takes it. Resolves with the record as recorded: the process may
+   * report its pid while the file is written, and an answer must not depend on which came first.
    */
-  async start(): Promise<void> {
+  async start(): Promise<RunRecord> {
     const {ctx} = this
     this.rec = {...this.rec, status: 'running', started_at: iso(ctx.clock.now())}
-    if (!(await this.persistNow(() => this.launch()))) {
-      if (this.entry === undefined && this.refuseUnrecorded) return this.discard()
+    const recorded = this.rec
+    if (await this.persistNow(() => this.launch())) return recorded
+    if (this.entry === undefined && this.refuseUnrecorded) this.discard()
+    else {
       this.rec = {
         ...this.rec,
         status: 'ended',
@@ -291,6 +294,7 @@ export class Run {
       ctx.logger.info('run.ended', {task: this.def.name, run: this.rec.id, end_reason: 'start_failed'})
       this.settle()
     }
+    return this.rec
   }
 
   /** The process, once the `running` record is durable; none for a run told to stop meanwhile. */

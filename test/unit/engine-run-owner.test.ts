@@ -97,6 +97,10 @@ describe('a run from trigger to final record', () => {
     const r = ok(await answer)
     expect(r.outcome).toBe('started')
     expect(h.records.history(r.run.id)).toEqual(['running'])
+    // The process reported its pid while the file was written: the answer is still the record
+    // as recorded, the same whichever came first.
+    expect(h.owner.get(r.run.id)?.record.pid).toBe(10_000)
+    expect(r.run).toMatchObject({status: 'running', pid: null})
   })
 
   it('with a writer that has no earlier durable moment (no onDurable), is launched once the write is done', async () => {
